@@ -1,0 +1,1 @@
+"""Entry layer: the `agentcli` command line (click)."""

@@ -1,0 +1,1 @@
+"""Realistic, deterministic after-sale demo data for the store and the server."""

@@ -1,0 +1,278 @@
+"""Settling pushed mutations: applied, duplicate, conflict or rejected — exactly once per id.
+
+A batch runs in one write transaction (one commit, consecutive seqs); each mutation runs in a
+savepoint so an unexpected database error undoes only that mutation. Every settled answer is
+recorded under the client's id, so a retried push gets the original answer and no second effect.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, RowMapping, select
+from sqlalchemy.exc import IntegrityError
+
+from agentcli.domain.cases import CaseState, CaseType, InvalidTransition, check_transition
+from agentcli.domain.clock import now_epoch
+from agentcli.domain.mutations import MutationType, Outcome
+from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
+from agentcli.server.db import write_tx
+from agentcli.server.permissions import mutation_forbidden
+from agentcli.server.records import append_message, get_ticket, update_ticket
+from agentcli.server.schema import agents, applied_mutations
+from agentcli.server.wire import to_wire
+
+
+@dataclass
+class Incoming:
+    client_id: str
+    type: MutationType
+    ticket_id: int
+    base_version: int | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Rejected(Exception):
+    """The mutation can never apply as sent (bad payload, invalid transition)."""
+
+
+class Hooks(Protocol):
+    """Server rules around a ticket-changing mutation (agentcli.server.workflow.Workflow).
+
+    `derive` sees the ticket before the change and returns server-derived fields (SLA due
+    times) written in the *same* update, so one version and one change-log entry carry both;
+    `after` runs after the update in the same transaction (queue an outbound email).
+    """
+
+    def derive(
+        self, conn: Connection, ticket: RowMapping, kind: MutationType, changes: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    def after(
+        self, conn: Connection, row: RowMapping, kind: MutationType, extra: dict[str, Any]
+    ) -> None: ...
+
+
+AfterApply = Hooks  # the name app.py passes it under
+
+
+def apply_batch(
+    engine: Engine,
+    agent: Mapping[str, Any],
+    batch: list[Incoming],
+    after_apply: AfterApply | None = None,
+) -> list[dict[str, Any]]:
+    results = []
+    with write_tx(engine) as conn:
+        for mutation in batch:
+            savepoint = conn.begin_nested()
+            try:
+                result = _settle(conn, agent, mutation, after_apply)
+                savepoint.commit()
+            except IntegrityError as error:
+                savepoint.rollback()
+                result = _result(mutation, Outcome.REJECTED, reason=f"invalid: {error.orig}")
+            results.append(result)
+    return results
+
+
+def _result(mutation: Incoming, outcome: Outcome, **fields: Any) -> dict[str, Any]:
+    return {"client_id": mutation.client_id, "outcome": str(outcome), **fields}
+
+
+def _settle(
+    conn: Connection,
+    agent: Mapping[str, Any],
+    mutation: Incoming,
+    after_apply: AfterApply | None,
+) -> dict[str, Any]:
+    seen = conn.execute(
+        select(applied_mutations.c.result).where(
+            applied_mutations.c.client_id == mutation.client_id
+        )
+    ).scalar_one_or_none()
+    if seen is not None:
+        return {**json.loads(seen), "outcome": str(Outcome.DUPLICATE)}
+    result = _decide(conn, agent, mutation, after_apply)
+    conn.execute(
+        applied_mutations.insert().values(
+            client_id=mutation.client_id,
+            agent=agent["login"],
+            result=json.dumps(result, ensure_ascii=False),
+            created_at=now_epoch(),
+        )
+    )
+    return result
+
+
+def _decide(
+    conn: Connection,
+    agent: Mapping[str, Any],
+    mutation: Incoming,
+    after_apply: AfterApply | None,
+) -> dict[str, Any]:
+    # Row lock held to commit: two agents racing for one ticket see each other's change.
+    ticket = get_ticket(conn, mutation.ticket_id, for_update=True)
+    if ticket is None:
+        return _result(mutation, Outcome.REJECTED, reason=f"unknown ticket {mutation.ticket_id}")
+    # Conflict before permission: when the field changed after the version the user saw, the
+    # race is the news (an agent whose ticket a supervisor just took must learn "someone else
+    # changed it", with the new state, not a bare "forbidden"). Nothing leaks: every agent
+    # reads every ticket in the change feed, and a re-applied change is checked again.
+    if _conflicts(ticket, mutation):
+        return _result(
+            mutation,
+            Outcome.CONFLICT,
+            version=ticket["version"],
+            reason=f"{mutation.type} changed since version {mutation.base_version}",
+            current=to_wire("ticket", ticket),
+        )
+    if reason := mutation_forbidden(agent, ticket, mutation.type, mutation.payload):
+        return _result(mutation, Outcome.REJECTED, reason=reason)
+    try:
+        changes, extra = _APPLY[mutation.type](conn, agent, ticket, mutation)
+    except (Rejected, InvalidTransition, ValueError, TypeError, KeyError) as error:
+        return _result(mutation, Outcome.REJECTED, reason=f"invalid: {error}")
+    version = ticket["version"] + 1
+    for name, version_field in _FIELD_VERSIONS.items():
+        if name in changes and changes[name] != ticket[name]:
+            changes[version_field] = version
+    changes |= {"version": version, "updated_at": now_epoch()}
+    if after_apply is not None:
+        changes |= after_apply.derive(conn, ticket, mutation.type, changes)
+    row, seq = update_ticket(conn, ticket["id"], changes)
+    if after_apply is not None:
+        after_apply.after(conn, row, mutation.type, extra)
+    return _result(mutation, Outcome.APPLIED, version=version, seq=seq, **extra)
+
+
+# Compare-and-set fields and the column recording the version at which each last changed.
+_FIELD_VERSIONS = {
+    "assignee": "assignee_version",
+    "status": "status_version",
+    "case_type": "case_version",
+    "case_state": "case_version",
+}
+
+
+_CAS_FIELD_VERSIONS = {
+    MutationType.ASSIGN: ("assignee_version",),
+    MutationType.SET_STATUS: ("status_version",),
+    MutationType.SET_CASE: ("case_version",),
+}
+
+
+def _conflicts(ticket: RowMapping, mutation: Incoming) -> bool:
+    """Compare-and-set: conflict when the mutation's own field changed after base_version."""
+    fields = _CAS_FIELD_VERSIONS.get(mutation.type)
+    if not fields or mutation.base_version is None:
+        return False
+    return any(ticket[name] > mutation.base_version for name in fields)
+
+
+Changes = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _text(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected(f"payload.{key} must be a non-empty string")
+    return value
+
+
+def _message(kind: MessageKind) -> Callable[..., Changes]:
+    def apply(
+        conn: Connection, agent: Mapping[str, Any], ticket: RowMapping, mutation: Incoming
+    ) -> Changes:
+        body = _text(mutation.payload, "body")
+        message, _seq = append_message(
+            conn,
+            ticket_id=ticket["id"],
+            kind=kind,
+            author_kind=AuthorKind.AGENT,
+            author=agent["login"],
+            channel=Channel(ticket["channel"]),
+            body=body,
+        )
+        changes: dict[str, Any] = {}
+        if kind is MessageKind.PUBLIC and ticket["status"] == Status.NEW:
+            changes["status"] = str(Status.OPEN)  # answered: it is being worked on
+        return changes, {"message_id": message["id"]}
+
+    return apply
+
+
+def _set_status(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+    status = Status(_text(m.payload, "status"))
+    return {"status": str(status)}, {}
+
+
+def _set_priority(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+    return {"priority": str(Priority(_text(m.payload, "priority")))}, {}
+
+
+def _assign(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+    assignee = m.payload.get("assignee")
+    if assignee is not None:
+        if not isinstance(assignee, str):
+            raise Rejected("payload.assignee must be a login or null")
+        active = conn.execute(
+            select(agents.c.active).where(agents.c.login == assignee)
+        ).scalar_one_or_none()
+        if not active:
+            raise Rejected(f"no active agent {assignee!r}")
+    return {"assignee": assignee}, {}
+
+
+def _set_queue(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+    return {"queue": _text(m.payload, "queue")}, {}
+
+
+def _tag(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+    add, remove = m.payload.get("add", []), m.payload.get("remove", [])
+    if not all(isinstance(t, str) and t for t in [*add, *remove]):
+        raise Rejected("payload.add and payload.remove must be lists of tags")
+    tags = [t for t in json.loads(ticket["tags"]) if t not in remove]
+    tags += [t for t in add if t not in tags]
+    return {"tags": json.dumps(tags, ensure_ascii=False)}, {}
+
+
+def _set_case(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+    target = CaseState(_text(m.payload, "state"))
+    if ticket["case_type"] is None:
+        case_type = CaseType(_text(m.payload, "type"))
+        if target is not CaseState.REQUESTED:
+            raise Rejected(f"a new case starts as requested, not {target}")
+        return {"case_type": str(case_type), "case_state": str(target)}, {}
+    case_type = CaseType(ticket["case_type"])
+    if m.payload.get("type") not in (None, str(case_type)):
+        raise Rejected(f"the ticket already has a {case_type} case")
+    check_transition(case_type, CaseState(ticket["case_state"]), target)
+    return {"case_state": str(target)}, {}
+
+
+def _snooze(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+    until = m.payload.get("until")
+    if until is None:
+        return {"snoozed_until": None}, {}
+    moment = datetime.fromisoformat(_text(m.payload, "until").replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise Rejected("payload.until needs a timezone")
+    return {"snoozed_until": int(moment.timestamp())}, {}
+
+
+_APPLY: dict[MutationType, Callable[..., Changes]] = {
+    MutationType.REPLY: _message(MessageKind.PUBLIC),
+    MutationType.NOTE: _message(MessageKind.NOTE),
+    MutationType.SET_STATUS: _set_status,
+    MutationType.SET_PRIORITY: _set_priority,
+    MutationType.ASSIGN: _assign,
+    MutationType.SET_QUEUE: _set_queue,
+    MutationType.TAG: _tag,
+    MutationType.SET_CASE: _set_case,
+    MutationType.SNOOZE: _snooze,
+}

@@ -1,0 +1,141 @@
+"""Creating and reading helpdesk records on the server, each write logged to the change feed.
+
+Used by inbound channels, demo seeding and tests; all take a connection inside `db.write_tx`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select
+
+from agentcli.domain.clock import now_epoch
+from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status, Tier
+from agentcli.server.changelog import append_change
+from agentcli.server.schema import customers, messages, tickets
+
+
+def get_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> RowMapping | None:
+    query = select(tickets).where(tickets.c.id == ticket_id)
+    if for_update:
+        query = query.with_for_update()  # PostgreSQL row lock; SQLite already holds the db lock
+    return conn.execute(query).mappings().first()
+
+
+def create_customer(
+    conn: Connection,
+    name: str,
+    *,
+    locale: str = "en",
+    tier: Tier = Tier.REGULAR,
+    email: str | None = None,
+    phone: str | None = None,
+    handles: dict[str, str] | None = None,
+) -> RowMapping:
+    values = {
+        "name": name,
+        "locale": locale,
+        "tier": str(tier),
+        "email": email,
+        "phone": phone,
+        "handles": json.dumps(handles or {}, ensure_ascii=False),
+    }
+    new_id = conn.execute(customers.insert().values(**values)).inserted_primary_key[0]
+    row = conn.execute(select(customers).where(customers.c.id == new_id)).mappings().one()
+    append_change(conn, "customer", row)
+    return row
+
+
+def create_ticket(
+    conn: Connection,
+    *,
+    subject: str,
+    requester_id: int,
+    channel: Channel,
+    queue: str = "general",
+    language: str = "en",
+    priority: Priority = Priority.NORMAL,
+    status: Status = Status.NEW,
+    assignee: str | None = None,
+    tags: Sequence[str] = (),
+    order_id: int | None = None,
+    created_at: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> RowMapping:
+    now = created_at or now_epoch()
+    values: dict[str, Any] = {
+        "subject": subject,
+        "status": str(status),
+        "priority": str(priority),
+        "channel": str(channel),
+        "queue": queue,
+        "assignee": assignee,
+        "requester_id": requester_id,
+        "language": language,
+        "tags": json.dumps(list(tags), ensure_ascii=False),
+        "order_id": order_id,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "assignee_version": 1,
+        "status_version": 1,
+        "case_version": 1,
+        **(extra or {}),
+    }
+    new_id = conn.execute(tickets.insert().values(**values)).inserted_primary_key[0]
+    row = get_ticket(conn, int(new_id))
+    assert row is not None
+    append_change(conn, "ticket", row)
+    return row
+
+
+def update_ticket(
+    conn: Connection, ticket_id: int, values: dict[str, Any]
+) -> tuple[RowMapping, int]:
+    """Apply `values`; log and return the new state and its seq (the caller sets versions)."""
+    conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(**values))
+    row = get_ticket(conn, ticket_id)
+    assert row is not None
+    return row, append_change(conn, "ticket", row)
+
+
+def append_message(
+    conn: Connection,
+    *,
+    ticket_id: int,
+    kind: MessageKind,
+    author_kind: AuthorKind,
+    author: str,
+    channel: Channel,
+    body: str,
+    external_id: str | None = None,
+    created_at: int | None = None,
+) -> tuple[RowMapping, int]:
+    """Append a message; return it and its change seq. Messages are never edited."""
+    values = {
+        "ticket_id": ticket_id,
+        "kind": str(kind),
+        "author_kind": str(author_kind),
+        "author": author,
+        "channel": str(channel),
+        "body": body,
+        "created_at": created_at or now_epoch(),
+        "external_id": external_id,
+    }
+    new_id = conn.execute(messages.insert().values(**values)).inserted_primary_key[0]
+    row = conn.execute(select(messages).where(messages.c.id == new_id)).mappings().one()
+    return row, append_change(conn, "message", row)
+
+
+def message_by_external_id(conn: Connection, channel: str, external_id: str) -> RowMapping | None:
+    return (
+        conn.execute(
+            select(messages).where(
+                messages.c.channel == channel, messages.c.external_id == external_id
+            )
+        )
+        .mappings()
+        .first()
+    )

@@ -1,0 +1,213 @@
+"""Numbered schema migrations for the local store, tracked in `PRAGMA user_version`.
+
+Append a new entry to MIGRATIONS to change the schema; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Counters per (status, assignee, queue) so sidebar counts never scan the tickets table.
+_COUNTER_TRIGGERS = """
+CREATE TRIGGER tickets_count_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO view_counts(status, assignee, queue, n)
+    VALUES (new.status, new.assignee, new.queue, 1)
+    ON CONFLICT(status, assignee, queue) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER tickets_count_delete AFTER DELETE ON tickets BEGIN
+    UPDATE view_counts SET n = n - 1
+    WHERE status = old.status AND assignee = old.assignee AND queue = old.queue;
+END;
+CREATE TRIGGER tickets_count_update AFTER UPDATE OF status, assignee, queue ON tickets
+WHEN old.status IS NOT new.status OR old.assignee IS NOT new.assignee OR old.queue IS NOT new.queue
+BEGIN
+    UPDATE view_counts SET n = n - 1
+    WHERE status = old.status AND assignee = old.assignee AND queue = old.queue;
+    INSERT INTO view_counts(status, assignee, queue, n)
+    VALUES (new.status, new.assignee, new.queue, 1)
+    ON CONFLICT(status, assignee, queue) DO UPDATE SET n = n + 1;
+END;
+"""
+
+COUNTER_TRIGGER_NAMES = ("tickets_count_insert", "tickets_count_delete", "tickets_count_update")
+
+MIGRATIONS: list[str] = [
+    # 1: the base schema.
+    """
+    CREATE TABLE customers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        tier TEXT NOT NULL DEFAULT 'regular',
+        email TEXT,
+        phone TEXT,
+        handles TEXT NOT NULL DEFAULT '{}'          -- JSON: channel -> handle
+    );
+    CREATE TABLE orders (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL,
+        customer_id INTEGER NOT NULL,
+        items TEXT NOT NULL,                        -- JSON list of {sku,title,quantity,unit_price}
+        total TEXT NOT NULL,                        -- decimal string
+        currency TEXT NOT NULL,
+        placed_at INTEGER NOT NULL,
+        carrier TEXT,
+        tracking_number TEXT,
+        shipped_at INTEGER,
+        delivered_at INTEGER
+    );
+    CREATE TABLE agents (
+        login TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        languages TEXT NOT NULL DEFAULT '',         -- comma separated
+        capacity INTEGER NOT NULL DEFAULT 20,
+        queues TEXT NOT NULL DEFAULT '',            -- comma separated
+        active INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority INTEGER NOT NULL,                  -- Priority.rank: 0 low .. 3 urgent
+        channel TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        assignee TEXT NOT NULL DEFAULT '',          -- '' = unassigned, so indexes can seek it
+        requester_id INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',            -- JSON list, for display; ticket_tags to filter
+        order_id INTEGER,
+        case_type TEXT,
+        case_state TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        first_reply_due INTEGER,
+        next_reply_due INTEGER,
+        resolution_due INTEGER,
+        sla_due INTEGER NOT NULL,                   -- earliest running due time, or SLA_NEVER
+        snoozed_until INTEGER,
+        version INTEGER NOT NULL DEFAULT 1,
+        pending INTEGER NOT NULL DEFAULT 0,         -- local mutations not yet settled
+        last_message_id INTEGER
+    );
+    CREATE TABLE ticket_tags (
+        tag TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL,
+        PRIMARY KEY (tag, ticket_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX ticket_tags_by_ticket ON ticket_tags(ticket_id);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,                     -- server id; negative for local unsent ones
+        ticket_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        author_kind TEXT NOT NULL,
+        author TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 0
+    );
+    -- Full-text index of message bodies (the opening message also carries the subject).
+    -- Contentless: rowid = messages.id; text is pre-tokenized (see agentcli.domain.text).
+    CREATE VIRTUAL TABLE search_index USING fts5(
+        text, content='', tokenize='unicode61 remove_diacritics 0'
+    );
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL,
+        base_version INTEGER,
+        payload TEXT NOT NULL,                      -- JSON
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued',       -- queued | rejected
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_by_ticket ON outbox(ticket_id, seq);
+    CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE saved_views (name TEXT PRIMARY KEY, query TEXT NOT NULL);
+    CREATE TABLE view_counts (
+        status TEXT NOT NULL,
+        assignee TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (status, assignee, queue)
+    ) WITHOUT ROWID;
+    """
+    + _COUNTER_TRIGGERS,
+    # 2: indexes for the inbox views (each ends in its sort key so a page is an index range).
+    """
+    CREATE INDEX messages_by_ticket ON messages(ticket_id, id);
+    CREATE INDEX tickets_by_assignee_sla ON tickets(assignee, sla_due, id);
+    CREATE INDEX tickets_by_queue_sla ON tickets(queue, sla_due, id);
+    CREATE INDEX tickets_by_status_sla ON tickets(status, sla_due, id);
+    CREATE INDEX tickets_by_sla ON tickets(sla_due, id);
+    CREATE INDEX tickets_by_updated ON tickets(updated_at, id);
+    CREATE INDEX tickets_by_created ON tickets(created_at, id);
+    CREATE INDEX tickets_by_requester ON tickets(requester_id, updated_at);
+    CREATE INDEX tickets_snoozed ON tickets(snoozed_until) WHERE snoozed_until IS NOT NULL;
+    """,
+    # 3: inbox gaps measured at 1M tickets (tests/benchmarks/bench_inbox.py): `sort:priority`
+    # had no index, so every page was a full sort; `is:pending` (unsynced) scanned every row,
+    # 164 ms to count. The partial index holds only the few unsettled tickets.
+    """
+    CREATE INDEX tickets_by_priority ON tickets(priority, id);
+    CREATE INDEX tickets_unsynced ON tickets(updated_at) WHERE pending != 0;
+    """,
+    # 4: composer drafts, saved as the agent types so a crash never loses text (one per ticket
+    # and kind); `macros` is the JSON list of macros stacked into it, queued on send.
+    """
+    CREATE TABLE drafts (
+        ticket_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,                         -- reply | note
+        body TEXT NOT NULL,
+        macros TEXT NOT NULL DEFAULT '[]',          -- JSON: [{"id": ..., "vars": {...}}]
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (ticket_id, kind)
+    ) WITHOUT ROWID;
+    """,
+    # 5: sync settling. An applied outbox row stays until the change feed brings its effect
+    # (`result_version`, or the server's copy of a reply, `message_id`), so a reply never shows
+    # twice and a pending change never vanishes; `ticket_base` holds the server's state of a
+    # ticket with unsettled changes (agentcli.store.overlay); lost compare-and-set races are
+    # kept as conflict records for the user to re-apply or discard.
+    """
+    ALTER TABLE outbox ADD COLUMN result_version INTEGER;
+    ALTER TABLE outbox ADD COLUMN message_id INTEGER;
+    CREATE INDEX outbox_by_state ON outbox(state, seq);
+    CREATE INDEX outbox_by_message ON outbox(message_id) WHERE message_id IS NOT NULL;
+    CREATE TABLE ticket_base (ticket_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE conflicts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL,
+        base_version INTEGER,
+        payload TEXT NOT NULL,                      -- JSON: the user's intent
+        reason TEXT,
+        server_version INTEGER,
+        server_state TEXT,                          -- JSON wire ticket the server answered with
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open',         -- open | reapplied | discarded
+        resolved_at INTEGER,
+        reapplied_as TEXT                           -- client_id of the re-applied mutation
+    );
+    CREATE INDEX conflicts_by_state ON conflicts(state, id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to SCHEMA_VERSION, one transaction per step; return the version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"store schema version {current} is newer than this agentcli ({SCHEMA_VERSION})"
+        )
+    for number in range(current + 1, SCHEMA_VERSION + 1):
+        script = MIGRATIONS[number - 1]
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    return SCHEMA_VERSION

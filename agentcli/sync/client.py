@@ -1,0 +1,336 @@
+"""The wire client: typed calls to the server's HTTP API, every answer checked before use.
+
+A server answer is untrusted input. Shapes are checked here (a page is an object with a list,
+an integer cursor and a flag; a push answer names exactly the mutations sent); the changes
+themselves are checked whole by agentcli.domain.wire when the page is applied. Failures are
+raised as SyncError subclasses that say whether a retry can help.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from agentcli.domain.mutations import Mutation, Outcome
+
+API = "/api/v1"
+DEFAULT_TIMEOUT = 30.0
+
+
+class SyncError(Exception):
+    """A sync call failed; `retryable` says whether trying again later can help."""
+
+    retryable = True
+
+
+class TransportError(SyncError):
+    """No (complete) answer: refused, reset, timed out, or a body cut short."""
+
+
+class ProtocolError(SyncError):
+    """An answer that does not match the wire protocol (malformed JSON, wrong types)."""
+
+
+class ServerError(SyncError):
+    """The server answered 5xx."""
+
+
+class RateLimited(SyncError):
+    """429: wait `retry_after` seconds before the next request."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthError(SyncError):
+    """401/403: the token is missing, unknown or not allowed; log in again."""
+
+    retryable = False
+
+
+class RequestError(SyncError):
+    """Another 4xx: the server refused the request as sent."""
+
+    retryable = False
+
+
+class InsecureURL(ValueError):
+    """A plain-http URL to a non-loopback host without --insecure."""
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, insecure: bool = False) -> str:
+    """Normalize a server URL; plain http only to loopback unless `insecure`."""
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InsecureURL(f"not an http(s) server URL: {url!r}")
+    if parts.scheme == "http" and not insecure and not is_loopback(parts.hostname):
+        raise InsecureURL(
+            f"{url} is plain http to a non-loopback host: tokens would travel in clear text"
+            " (use https://, or --insecure if you really mean it)"
+        )
+    return url
+
+
+def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
+    """Retry-After as seconds (delta-seconds or an HTTP date); `default` when absent or bad."""
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    changes: list[Any]  # raw: validated whole by store.changes.apply_page
+    next: int
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    client_id: str
+    outcome: Outcome
+    version: int | None = None
+    seq: int | None = None
+    reason: str | None = None
+    current: dict[str, Any] | None = None
+    message_id: int | None = None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _optional(value: Any, check: Any, name: str) -> Any:
+    if value is not None and not check(value):
+        raise ProtocolError(f"push answer: {name} has the wrong type ({value!r:.60})")
+    return value
+
+
+class Client:
+    """One server, one token. Thread-safe (httpx.Client is); not async on purpose: the engine
+    runs in a worker thread, so the TUI's event loop never waits on the network."""
+
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        insecure: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.server = check_url(server, insecure=insecure)
+        # verify=True always: --insecure only permits plain http, never an unchecked TLS peer.
+        self._http = httpx.Client(
+            base_url=self.server + API,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "agentcli-sync"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            verify=True,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- calls -------------------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        body = self._json("GET", "/me")
+        if not isinstance(body, dict) or not isinstance(body.get("login"), str):
+            raise ProtocolError("/me: expected an object with a login")
+        return body
+
+    def changes(self, after: int, limit: int) -> Page:
+        body = self._json("GET", "/changes", params={"after": after, "limit": limit})
+        if not isinstance(body, dict):
+            raise ProtocolError("/changes: expected an object")
+        changes, cursor, more = body.get("changes"), body.get("next"), body.get("more")
+        if not isinstance(changes, list):
+            raise ProtocolError("/changes: `changes` is not a list")
+        if not _is_int(cursor):
+            raise ProtocolError("/changes: `next` is not an integer")
+        if not isinstance(more, bool):
+            raise ProtocolError("/changes: `more` is not true/false")
+        if more and not changes:
+            raise ProtocolError("/changes: an empty page that claims more (would loop)")
+        return Page(changes, cursor, more)
+
+    def push(self, mutations: list[Mutation]) -> list[PushResult]:
+        sent = [
+            {
+                "client_id": m.client_id,
+                "type": str(m.type),
+                "ticket_id": m.ticket_id,
+                "base_version": m.base_version,
+                "payload": m.payload,
+            }
+            for m in mutations
+        ]
+        body = self._json("POST", "/mutations", json={"mutations": sent})
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise ProtocolError("/mutations: `results` is not a list")
+        wanted = {m.client_id for m in mutations}
+        out: list[PushResult] = []
+        for item in results:
+            out.append(self._result(item, wanted))
+        if {r.client_id for r in out} != wanted or len(out) != len(wanted):
+            raise ProtocolError("/mutations: the answer does not name exactly the mutations sent")
+        return out
+
+    @staticmethod
+    def _result(item: Any, wanted: set[str]) -> PushResult:
+        if not isinstance(item, dict):
+            raise ProtocolError("push answer: a result is not an object")
+        client_id = item.get("client_id")
+        if client_id not in wanted:
+            raise ProtocolError(f"push answer: unknown client_id {client_id!r:.60}")
+        try:
+            outcome = Outcome(item.get("outcome"))
+        except ValueError:
+            raise ProtocolError(
+                f"push answer: unknown outcome {item.get('outcome')!r:.40}"
+            ) from None
+        return PushResult(
+            client_id=client_id,
+            outcome=outcome,
+            version=_optional(item.get("version"), _is_int, "version"),
+            seq=_optional(item.get("seq"), _is_int, "seq"),
+            reason=_optional(item.get("reason"), lambda v: isinstance(v, str), "reason"),
+            current=_optional(item.get("current"), lambda v: isinstance(v, dict), "current"),
+            message_id=_optional(item.get("message_id"), _is_int, "message_id"),
+        )
+
+    def events(self, *, read_timeout: float = 45.0) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Follow the SSE stream: yields (event, data). Ends (or raises) when it drops.
+
+        The server sends a keep-alive every 15 s, so a silent connection past `read_timeout`
+        is dead and raises TransportError."""
+        timeout = httpx.Timeout(10.0, read=read_timeout)
+        try:
+            with self._http.stream("GET", "/events", timeout=timeout) as response:
+                self._check_status(response)
+                event, data = "message", ""
+                for line in response.iter_lines():
+                    if line == "":
+                        if data:
+                            yield event, _event_data(data)
+                        event, data = "message", ""
+                    elif line.startswith(":"):
+                        continue
+                    elif line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data += line[5:].strip()
+        except httpx.TransportError as error:
+            raise TransportError(f"event stream: {_describe(error)}") from None
+
+    def presence(self, ticket_id: int, activity: str) -> None:
+        """Tell other agents this one is `viewing` or `replying` to a ticket (the server keeps
+        it ~60 s and relays it over SSE as a `presence` event; re-post while still there)."""
+        try:
+            response = self._http.post(
+                "/presence", json={"ticket_id": ticket_id, "activity": activity}
+            )
+        except httpx.TransportError as error:
+            raise TransportError(f"POST /presence: {_describe(error)}") from None
+        self._check_status(response)  # 204: no body to parse
+
+    def head(self) -> int | None:
+        """The server's newest seq (from the event stream's hello), for progress; None if
+        the stream does not say."""
+        try:
+            for event, data in self.events(read_timeout=10.0):
+                if event == "hello":
+                    seq = data.get("seq")
+                    return seq if _is_int(seq) else None
+                return None
+        except SyncError:
+            return None
+        return None
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise TransportError(f"{method} {path}: {_describe(error)}") from None
+        self._check_status(response)
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ProtocolError(f"{method} {path}: malformed JSON ({error})") from None
+
+    @staticmethod
+    def _check_status(response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 300:
+            return
+        if not response.is_stream_consumed:
+            with contextlib.suppress(httpx.HTTPError):
+                response.read()
+        where = f"{response.request.method} {response.request.url.path}"
+        detail = _detail(response)
+        if status in (401, 403):
+            raise AuthError(f"{where}: {status} {detail}")
+        if status == 429:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            raise RateLimited(f"{where}: 429 rate limited, retry after {wait:.1f}s", wait)
+        if status >= 500:
+            raise ServerError(f"{where}: {status} {detail}")
+        raise RequestError(f"{where}: {status} {detail}")
+
+
+def _event_data(data: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = json.loads(response.content)
+        if isinstance(body, dict) and "detail" in body:
+            return str(body["detail"])[:200]
+    except (ValueError, httpx.HTTPError):
+        pass
+    return response.reason_phrase
+
+
+def _describe(error: httpx.TransportError) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -1,0 +1,171 @@
+"""Small inbox widgets: the column header, sidebar, filter bar, preview pane and status line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from agentcli.domain.inert import inert
+from agentcli.domain.query import InboxQuery, QuerySyntaxError, parse_query
+from agentcli.tui.widgets.columns import Translate, header_segments, widths
+
+
+class ListHeader(Widget):
+    """Column titles, laid out by the same cell widths as the rows below."""
+
+    DEFAULT_CSS = "ListHeader { height: 1; }"
+
+    def __init__(self, tr: Translate) -> None:
+        super().__init__()
+        self.tr = tr
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        return Strip(header_segments(widths(width), self.tr)).adjust_cell_length(width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return 1
+
+
+class Sidebar(OptionList):
+    """Views with live counts. At most a few dozen entries, so a stock OptionList is fine."""
+
+    DEFAULT_CSS = "Sidebar { width: 26; height: 1fr; border: none; }"
+
+    @dataclass
+    class ViewChosen(Message):
+        index: int
+
+    def __init__(self, tr: Translate) -> None:
+        super().__init__(id="sidebar")
+        self.tr = tr
+        self.views: list[tuple[str, str]] = []  # (name, query)
+        self.counts: dict[str, int] = {}
+
+    def set_views(self, views: list[tuple[str, str]], counts: dict[str, int]) -> None:
+        highlighted = self.highlighted
+        self.views, self.counts = views, counts
+        self.clear_options()
+        for name, _query in views:
+            self.add_option(Option(self._label(name)))
+        if highlighted is not None and highlighted < len(views):
+            self.highlighted = highlighted
+
+    def _label(self, name: str) -> Text:
+        count = self.counts.get(name)
+        label = Text(inert(self.tr.view_name(name)))  # type: ignore[attr-defined]
+        if count is not None:
+            label.append(f" {count:,}", style="dim")
+        return label
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self.ViewChosen(event.option_index))
+
+
+class FilterBar(Vertical):
+    """The query-language input; errors show inline with a caret under the position."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: auto; display: none; }
+    FilterBar.-open { display: block; }
+    FilterBar #filter-error { color: $error; height: auto; }
+    """
+
+    @dataclass
+    class Applied(Message):
+        text: str
+        query: InboxQuery
+
+    @dataclass
+    class Cancelled(Message):
+        pass
+
+    def __init__(self, tr: Translate) -> None:
+        super().__init__(id="filter-bar")
+        self.tr = tr
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder=self.tr("filter.placeholder"), id="filter-input", select_on_focus=False
+        )
+        yield Static("", id="filter-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    def open(self, text: str) -> None:
+        self.add_class("-open")
+        self.input.value = text
+        self.input.cursor_position = len(text)
+        self.screen.set_focus(self.input)  # at once: the next keys are the query
+
+    def close(self) -> None:
+        self.remove_class("-open")
+        self.query_one("#filter-error", Static).update("")
+
+    def check(self, text: str) -> InboxQuery | None:
+        """Parse `text`; show the error (with a caret under its position) when it fails."""
+        error_view = self.query_one("#filter-error", Static)
+        try:
+            query = parse_query(text)
+        except QuerySyntaxError as error:
+            message = self.tr("filter.error", position=error.position, expected=error.expected)
+            caret = Text(" " * (_cells_before(text, error.position) + 1) + "^", style="bold red")
+            error_view.update(Text.assemble(caret, "\n", Text(inert(message))))
+            return None
+        error_view.update("")
+        return query
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.check(event.value)  # live: errors appear while typing
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        query = self.check(event.value)
+        if query is not None:
+            self.post_message(self.Applied(event.value, query))
+
+    def key_escape(self) -> None:
+        self.post_message(self.Cancelled())
+
+
+def _cells_before(text: str, position: int) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text[:position])
+
+
+class PreviewPane(Static):
+    """The latest message of the ticket under the cursor: plain text, inert, truncated."""
+
+    DEFAULT_CSS = "PreviewPane { height: 9; border-top: solid $primary; padding: 0 1; }"
+
+    def show(self, tr: Translate, body: str | None, author: str | None, length: int) -> None:
+        if body is None:
+            self.update(Text(tr("preview.none"), style="dim"))
+            return
+        text = Text(inert(author or ""), style="bold")
+        text.append("\n")
+        lines = inert(body).splitlines()[: max(self.size.height, 8)]
+        text.append("\n".join(lines))
+        if length > len(body):
+            text.append("\n" + tr("preview.truncated", count=length - len(body)), style="dim")
+        self.update(text)
+
+
+class StatusLine(Static):
+    """Agent, online state, last sync, outbox size and conflicts: always visible."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; dock: bottom; background: $panel; padding: 0 1; }"

@@ -1,0 +1,129 @@
+"""Benchmark `agentcli seed` (agentcli.store.bulk.seed_store) against a bare-executemany baseline.
+
+    python tests/benchmarks/bench_seed.py --tickets 1000000
+
+1. seed: `seed_store` into a fresh store in a temp dir (search index, view_counts, the inbox
+   indexes, generator process), as `agentcli seed` runs it.
+2. baseline, in the same run: the same generated tuples inserted with plain `executemany`
+   into the same tables stripped of every index and trigger, without the search index, in
+   one WAL transaction. Only the executemany calls are timed (generation is not).
+
+The machine is shared and has two cores, so CPU time and the load average are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from agentcli.demo.generator import generate
+from agentcli.domain.clock import now_epoch
+from agentcli.store.bulk import BATCH_TICKETS, INSERTS, seed_store
+from agentcli.store.db import open_store
+
+
+def run_seed(path: Path, tickets: int, seed: int, now: int, worker: bool | None) -> dict:
+    db = open_store(path)
+    cpu = time.process_time()
+    result = seed_store(db, tickets, seed=seed, now=now, worker=worker)
+    cpu = time.process_time() - cpu
+    db.conn.close()
+    return {
+        "seconds": result.seconds,
+        "cpu_main": cpu,
+        "cpu_worker": result.worker_cpu,
+        "tickets": result.tickets,
+        "messages": result.messages,
+        "rows": result.rows,
+    }
+
+
+def run_baseline(path: Path, tickets: int, seed: int, now: int) -> dict:
+    """Same tuples, same tables, no indexes/triggers/search index: executemany time only."""
+    db = open_store(path)
+    conn: sqlite3.Connection = db.conn
+    for kind, name in conn.execute(
+        "SELECT type, name FROM sqlite_master "
+        "WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"
+    ).fetchall():
+        conn.execute(f"DROP {kind.upper()} {name}")
+    conn.execute("PRAGMA synchronous = OFF")  # as the seeder runs
+    conn.execute("PRAGMA cache_size = -524288")
+    plain = [(attr, sql) for attr, sql in INSERTS if attr != "search"]
+    rows = 0
+    timed = 0.0
+    conn.execute("BEGIN")
+    for batch in generate(tickets, seed=seed, now=now, batch_size=BATCH_TICKETS):
+        started = time.perf_counter()
+        for attr, sql in plain:
+            conn.executemany(sql, getattr(batch, attr))
+        timed += time.perf_counter() - started
+        rows += batch.row_count - len(batch.search)
+    started = time.perf_counter()
+    conn.execute("COMMIT")
+    timed += time.perf_counter() - started
+    conn.close()
+    return {"seconds": timed, "rows": rows, "tickets": tickets}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-worker", action="store_true", help="generate in-process")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile the seed (in-process)")
+    args = parser.parse_args()
+    now = now_epoch()
+    worker = False if (args.no_worker or args.profile) else None
+    print(f"load average before: {os.getloadavg()[0]:.2f} (2-core machine, shared)")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        seed = run_seed(Path(tmp) / "seed.db", args.tickets, args.seed, now, worker)
+        if args.profile:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+        size = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 2**20
+        tps = seed["tickets"] / seed["seconds"]
+        print(
+            f"seed      {seed['tickets']:>10,} tickets  {seed['messages']:>10,} messages  "
+            f"{seed['rows']:>11,} rows  {seed['seconds']:8.2f}s  "
+            f"{tps:>9,.0f} tickets/s  {seed['rows'] / seed['seconds']:>9,.0f} rows/s  "
+            f"(store {size:,.0f} MiB)"
+        )
+        n = seed["tickets"]
+        worker_cpu = seed["cpu_worker"]
+        print(
+            f"CPU per ticket: writer (main process) {seed['cpu_main'] / n * 1e6:.0f} us"
+            + (
+                f", generator (worker process) {worker_cpu / n * 1e6:.0f} us"
+                if worker_cpu is not None
+                else " (generator in-process)"
+            )
+            + f"; wall {seed['seconds'] / n * 1e6:.0f} us"
+        )
+        print(f"load average after seed: {os.getloadavg()[0]:.2f}")
+        if args.no_baseline:
+            return
+        base = run_baseline(Path(tmp) / "baseline.db", args.tickets, args.seed, now)
+        base_tps = base["tickets"] / base["seconds"]
+        print(
+            f"baseline  {base['tickets']:>10,} tickets  {'':>10}           "
+            f"{base['rows']:>11,} rows  {base['seconds']:8.2f}s  "
+            f"{base_tps:>9,.0f} tickets/s  {base['rows'] / base['seconds']:>9,.0f} rows/s  "
+            "(bare executemany, no search index, no indexes)"
+        )
+        print(f"ratio seed/baseline (tickets/s): {tps / base_tps:.2f}")
+        print(f"load average after baseline: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

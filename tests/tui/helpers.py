@@ -1,0 +1,44 @@
+"""Waiting for a Textual app to settle: workers done, messages processed, screen painted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from agentcli.tui.widgets.ticket_list import TicketList
+
+
+async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    """Let every worker finish and every posted message land, a few times over (a worker's
+    answer may start another worker)."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            try:
+                shown = screen_text(pilot.app)
+            except Exception as error:  # the screen itself may be what failed
+                shown = f"(no screen: {error})"
+            raise AssertionError(f"timed out waiting for {condition}; screen:\n{shown}")
+        await pilot.pause(0.02)
+
+
+def visible_rows(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ticket list's visible lines as plain text."""
+    tickets = app.screen.query_one(TicketList)
+    return [tickets.render_line(y).text for y in range(tickets.size.height)]
+
+
+def screen_text(app) -> str:  # type: ignore[no-untyped-def]
+    """Every line of the current screen as plain text (what a terminal would show)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

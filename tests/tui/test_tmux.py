@@ -1,0 +1,106 @@
+"""End to end in a real terminal: tmux runs `agentcli console`, keys go in, the screen comes
+out with `capture-pane`. Skipped without tmux, except on CI (CI=true), where it must run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+CASE_TOKENS = ("return:", "refund:", "exch:", "price:", "reship:", "repair:", "compl:")
+WIDTH, HEIGHT = 160, 45
+
+
+def _need_tmux() -> str:
+    found = shutil.which("tmux")
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("tmux is required on CI for the end-to-end console test")
+        pytest.skip("tmux not installed")
+    return found
+
+
+class Tmux:
+    def __init__(self, tmux: str, name: str) -> None:
+        self.tmux, self.name = tmux, name
+
+    def run(self, *args: str) -> str:
+        return subprocess.run([self.tmux, *args], check=True, capture_output=True, text=True).stdout
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self.run("send-keys", "-t", self.name, *(["-l"] if literal else []), *keys)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def wait(self, condition: Callable[[str], bool], timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if condition(text):
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"screen never matched; last screen:\n{text}")
+
+
+@pytest.fixture
+def tmux(store_path: Path) -> Tmux:
+    binary = _need_tmux()
+    session = Tmux(binary, f"agentcli-e2e-{uuid.uuid4().hex[:8]}")
+    command = (
+        # COLUMNS/LINES (pytest sets them) would pin Textual to 80x24: drop them.
+        f"cd {Path(__file__).resolve().parents[2]} && env -u COLUMNS -u LINES TZ=UTC"
+        f" {sys.executable} -m agentcli"
+        f" --db {store_path} console --lang zh-CN --agent li.na"
+    )
+    session.run(
+        "new-session", "-d", "-s", session.name, "-x", str(WIDTH), "-y", str(HEIGHT),
+        "-e", "TERM=xterm-256color", command,
+    )  # fmt: skip
+    # A detached session may come up at the default 80x24: size the window explicitly.
+    session.run("resize-window", "-t", session.name, "-x", str(WIDTH), "-y", str(HEIGHT))
+    yield session
+    subprocess.run([binary, "kill-session", "-t", session.name], check=False)
+
+
+def _cell_offset(line: str, token: str) -> int:
+    return cell_len(line[: line.index(token)])
+
+
+def test_console_in_a_real_terminal(tmux: Tmux) -> None:
+    tmux.wait(lambda s: "全部" in s and "客服: li.na" in s)
+    tmux.keys("[")  # the last view: All (every language)
+    screen = tmux.wait(lambda s: sum(t in s for t in CASE_TOKENS) >= 3 and "售后" in s)
+    lines = screen.splitlines()
+    header = next(line for line in lines if "售后" in line and "主题" in line)
+    column = _cell_offset(header, "售后")
+    rows = [line for line in lines if any(t in line for t in CASE_TOKENS)]
+    cjk = [r for r in rows if any("\u4e00" <= c <= "\u9fff" for c in r)]
+    cyrillic = [r for r in rows if any("\u0400" <= c <= "\u04ff" for c in r)]
+    assert cjk and cyrillic, screen
+    for row in rows:
+        token = next(t for t in CASE_TOKENS if t in row)
+        assert _cell_offset(row, token) == column, f"misaligned:\n{header}\n{row}"
+
+    tmux.keys("Enter")
+    screen = tmux.wait(lambda s: "订单:" in s and "客户:" in s)
+    assert "时限" in screen
+    tmux.keys("r")
+    tmux.wait(lambda s: "回复（客户可见）" in s)
+    tmux.keys("e2e 回复 привіт", literal=True)
+    tmux.wait(lambda s: "e2e 回复 привіт" in s)
+    tmux.keys("C-s")
+    screen = tmux.wait(lambda s: "e2e 回复 привіт" in s and "待同步" in s)
+    assert "待发送: 1" in tmux.wait(lambda s: "待发送: 1" in s)
+    tmux.keys("Escape")
+    tmux.wait(lambda s: "全部" in s)
+    tmux.keys("q")
