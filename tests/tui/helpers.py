@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from agentcli.tui.widgets.ticket_list import TicketList
 
@@ -15,7 +17,10 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
     answer may start another worker)."""
     app = pilot.app
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        for worker in list(app.workers):
+            # A cancelled worker was superseded by a newer one in its exclusive group.
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
         await pilot.pause()
 
 

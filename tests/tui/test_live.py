@@ -151,7 +151,8 @@ async def test_reply_goes_pending_then_synced_against_a_real_server(
         await wait_for(pilot, lambda: any(p for t in shown for b, p in t if "LIVE42" in b))
         await wait_for(pilot, lambda: mine() == [False], timeout=20)
         await wait_for(pilot, lambda: "outbox: 0" in screen_text(app), timeout=10)
-        assert "[pending]" not in screen_text(app)
+        # The screen repaints after the thread is re-read: wait for the marker to go.
+        await wait_for(pilot, lambda: "[pending]" not in screen_text(app), timeout=5)
         assert "LIVE42" in screen_text(app)
         assert _server_count(live_server.engine, first, "LIVE42") == 1
     # Nothing was pushed twice after the console stopped its threads, either.
