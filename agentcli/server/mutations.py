@@ -21,6 +21,7 @@ from agentcli.domain.clock import now_epoch
 from agentcli.domain.mutations import MutationType, Outcome
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
 from agentcli.server.db import write_tx
+from agentcli.server.moves import moved_on
 from agentcli.server.permissions import mutation_forbidden
 from agentcli.server.records import append_message, get_ticket, update_ticket
 from agentcli.server.schema import agents, applied_mutations
@@ -123,12 +124,14 @@ def _decide(
     # race is the news (an agent whose ticket a supervisor just took must learn "someone else
     # changed it", with the new state, not a bare "forbidden"). Nothing leaks: every agent
     # reads every ticket in the change feed, and a re-applied change is checked again.
-    if _conflicts(ticket, mutation):
+    # A supervisor's move also conflicts when the ticket moved on since (agentcli.server.moves).
+    moved = moved_on(conn, ticket, mutation.payload)
+    if moved or _conflicts(ticket, mutation):
         return _result(
             mutation,
             Outcome.CONFLICT,
             version=ticket["version"],
-            reason=f"{mutation.type} changed since version {mutation.base_version}",
+            reason=moved or f"{mutation.type} changed since version {mutation.base_version}",
             current=to_wire("ticket", ticket),
         )
     if reason := mutation_forbidden(agent, ticket, mutation.type, mutation.payload):

@@ -89,11 +89,14 @@ def reapply(db: sqlite_utils.Database, conflict_id: int, *, author: str) -> Muta
         record = _open(conn, conflict_id)
         found = conn.execute("SELECT version FROM tickets WHERE id = ?", (record["ticket_id"],))
         version = found.fetchone()
+        # A move's `expect` (what the supervisor saw then) no longer holds by definition:
+        # re-applying means they have seen the newer state (agentcli.server.moves).
+        payload = {k: v for k, v in record["payload"].items() if k != "expect"}
         mutation = Mutation(
             MutationType(record["type"]),
             record["ticket_id"],
             None if version is None else int(version[0]),
-            record["payload"],
+            payload,
         )
         enqueue_in(conn, mutation, author=author)
         conn.execute(
