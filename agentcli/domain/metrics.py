@@ -14,6 +14,7 @@ import statistics
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, tzinfo
 
 from agentcli.domain.business_hours import (
     Calendar,
@@ -302,6 +303,22 @@ class Tally:
         elif metrics.csat == "bad":
             self.bad += 1
 
+    def merge(self, other: Tally) -> None:
+        """Fold another group's totals into this one (for the all-groups line)."""
+        self.tickets += other.tickets
+        self.first_reply += other.first_reply
+        self.next_reply += other.next_reply
+        self.resolution += other.resolution
+        for target in TARGETS:
+            self.met[target] += other.met[target]
+            self.judged[target] += other.judged[target]
+        self.solved += other.solved
+        self.one_touch += other.one_touch
+        self.reopened += other.reopened
+        self.good += other.good
+        self.bad += other.bad
+        self.backlog += other.backlog
+
     def summary(self) -> Summary:
         return Summary(
             tickets=self.tickets,
@@ -342,12 +359,22 @@ def summarize(metrics: Iterable[TicketMetrics]) -> Summary:
     return tally.summary()
 
 
-def backlog_series(
-    open_now: int, day_ends: Sequence[int], opened_after: Sequence[int]
-) -> list[int]:
-    """Unresolved tickets at each of `day_ends`, walking back from the count now.
+def day_starts(zone: tzinfo, start: int, end: int) -> list[int]:
+    """Local midnights in `zone` from the day holding `start` up to (not including) `end`."""
+    day = datetime.fromtimestamp(start, zone).date()
+    out: list[int] = []
+    while True:
+        moment = int(datetime.combine(day, time(), tzinfo=zone).timestamp())
+        if moment >= end:
+            return out
+        out.append(moment)
+        day += timedelta(days=1)
 
-    `opened_after[i]` is the net change in unresolved tickets after day_ends[i] up to now
-    (tickets created + reopened - solved), so backlog then = open now - that change.
+
+def backlog_series(open_now: int, net_opened_since: Sequence[int]) -> list[int]:
+    """Unresolved tickets at past instants, walking back from the count now.
+
+    `net_opened_since[i]` is how many more tickets are unresolved now than at instant i
+    (created + reopened - solved since then), so the backlog then is the difference.
     """
-    return [open_now - change for _, change in zip(day_ends, opened_after, strict=True)]
+    return [open_now - change for change in net_opened_since]
