@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "demo": "agentcli.cli.demo_cmd:demo",
     "tickets": "agentcli.cli.tickets_cmd:tickets",
     "show": "agentcli.cli.tickets_cmd:show",
+    "history": "agentcli.cli.history_cmd:history",
     "export": "agentcli.cli.tickets_cmd:export",
     "views": "agentcli.cli.views_cmd:views",
     "search": "agentcli.cli.search_cmd:search_command",

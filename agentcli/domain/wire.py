@@ -7,6 +7,7 @@ is rejected whole rather than half-applied. Unknown extra fields are ignored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,6 +89,24 @@ def _optional(check: Check) -> Check:
     return optional
 
 
+_FIELD_NAME = re.compile(r"[a-z_]{1,32}")
+
+
+def _name(value: Any) -> str:
+    """A non-empty identifier (an audit event's field): lowercase letters and underscores.
+
+    Not a fixed list, so an event about a field a newer server tracks still applies."""
+    if not _FIELD_NAME.fullmatch(_str(value)):
+        raise ValueError("expected a lowercase field name")
+    return value
+
+
+def _nonempty(value: Any) -> str:
+    if not _str(value):
+        raise ValueError("expected a non-empty string")
+    return value
+
+
 _RANKS = {str(member.value): member.rank for member in Priority}
 
 
@@ -161,6 +180,17 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "capacity": _int,
         "queues": _str_list,
         "active": _bool,
+    },
+    # One line of a ticket's audit trail (agentcli.server.audit).
+    "event": {
+        "id": _int,
+        "ticket_id": _int,
+        "at": parse_time,
+        "actor": _nonempty,
+        "client": _optional(_str),
+        "field": _name,
+        "old": _optional(_str),
+        "new": _optional(_str),
     },
 }
 

@@ -30,7 +30,7 @@ class Me(BaseModel):
 
 class Change(BaseModel):
     seq: int
-    kind: str = Field(description="ticket | message | customer | order | agent")
+    kind: str = Field(description="ticket | message | customer | order | agent | event")
     data: dict[str, Any]
 
 

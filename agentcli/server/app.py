@@ -146,12 +146,13 @@ def create_app(
         return Response(body, media_type="application/json")
 
     @app.post(f"{API}/mutations", response_model=MutationResults, tags=["sync"])
-    def mutations(agent: Agent, batch: MutationBatch) -> dict[str, Any]:
+    def mutations(agent: Agent, batch: MutationBatch, request: Request) -> dict[str, Any]:
         incoming = [
             Incoming(str(m.client_id), m.type, m.ticket_id, m.base_version, m.payload)
             for m in batch.mutations
         ]
-        results = apply_batch(engine, agent, incoming, app.state.after_apply)
+        user_agent = request.headers.get("user-agent")
+        results = apply_batch(engine, agent, incoming, app.state.after_apply, user_agent)
         hub.poke()
         return {"results": results}
 

@@ -14,6 +14,14 @@ from sqlalchemy import Connection, RowMapping, select
 
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
+from agentcli.server.audit import (
+    AUTO_ASSIGN_CLIENT,
+    CUSTOMER,
+    SYSTEM,
+    inbound_client,
+    record_changes,
+    record_event,
+)
 from agentcli.server.records import (
     append_message,
     create_customer,
@@ -60,6 +68,7 @@ def receive(conn: Connection, workflow: Workflow | None, item: InboundText) -> d
     if seen is not None:
         return {"ticket_id": seen["ticket_id"], "message_id": seen["id"], "duplicate": True}
     now = now_epoch()
+    client = inbound_client(item.channel)
     ticket = find_thread(conn, item)
     if ticket is None:
         customer = _customer(conn, item)
@@ -82,6 +91,7 @@ def receive(conn: Connection, workflow: Workflow | None, item: InboundText) -> d
             created_at=now,
             extra={"thread_key": item.thread_id, **fields},
         )
+        _audit_created(conn, ticket, client, now)
     else:
         changes: dict[str, Any] = {}
         if ticket["status"] in _REOPEN:
@@ -91,9 +101,11 @@ def receive(conn: Connection, workflow: Workflow | None, item: InboundText) -> d
             version = ticket["version"] + 1
             if "status" in changes:
                 changes["status_version"] = version
+            before = ticket
             ticket, _ = update_ticket(
                 conn, ticket["id"], {**changes, "version": version, "updated_at": now}
             )
+            record_changes(conn, before, ticket, actor=CUSTOMER, client=client, at=now)
     row, _seq = append_message(
         conn,
         ticket_id=ticket["id"],
@@ -105,7 +117,42 @@ def receive(conn: Connection, workflow: Workflow | None, item: InboundText) -> d
         external_id=item.external_id,
         created_at=now,
     )
+    record_event(
+        conn,
+        ticket_id=ticket["id"],
+        actor=CUSTOMER,
+        client=client,
+        field="message",
+        old=None,
+        new=row["id"],
+        at=now,
+    )
     return {"ticket_id": ticket["id"], "message_id": row["id"], "duplicate": False}
+
+
+def _audit_created(conn: Connection, ticket: RowMapping, client: str, now: int) -> None:
+    """The customer opened the ticket; an auto-assigned owner is the system's doing."""
+    record_event(
+        conn,
+        ticket_id=ticket["id"],
+        actor=CUSTOMER,
+        client=client,
+        field="created",
+        old=None,
+        new=ticket["subject"],
+        at=now,
+    )
+    if ticket["assignee"] is not None:
+        record_event(
+            conn,
+            ticket_id=ticket["id"],
+            actor=SYSTEM,
+            client=AUTO_ASSIGN_CLIENT,
+            field="assignee",
+            old=None,
+            new=ticket["assignee"],
+            at=now,
+        )
 
 
 def find_thread(conn: Connection, item: InboundText) -> RowMapping | None:

@@ -20,6 +20,7 @@ from agentcli.domain.cases import CaseState, CaseType, InvalidTransition, check_
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.mutations import MutationType, Outcome
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
+from agentcli.server.audit import mutation_client, record_changes, record_event
 from agentcli.server.db import write_tx
 from agentcli.server.moves import moved_on
 from agentcli.server.permissions import mutation_forbidden
@@ -66,13 +67,15 @@ def apply_batch(
     agent: Mapping[str, Any],
     batch: list[Incoming],
     after_apply: AfterApply | None = None,
+    user_agent: str | None = None,
 ) -> list[dict[str, Any]]:
+    """`user_agent` is the sending program's own name, recorded in the audit trail."""
     results = []
     with write_tx(engine) as conn:
         for mutation in batch:
             savepoint = conn.begin_nested()
             try:
-                result = _settle(conn, agent, mutation, after_apply)
+                result = _settle(conn, agent, mutation, after_apply, user_agent)
                 savepoint.commit()
             except IntegrityError as error:
                 savepoint.rollback()
@@ -90,6 +93,7 @@ def _settle(
     agent: Mapping[str, Any],
     mutation: Incoming,
     after_apply: AfterApply | None,
+    user_agent: str | None = None,
 ) -> dict[str, Any]:
     seen = conn.execute(
         select(applied_mutations.c.result).where(
@@ -98,7 +102,7 @@ def _settle(
     ).scalar_one_or_none()
     if seen is not None:
         return {**json.loads(seen), "outcome": str(Outcome.DUPLICATE)}
-    result = _decide(conn, agent, mutation, after_apply)
+    result = _decide(conn, agent, mutation, after_apply, user_agent)
     conn.execute(
         applied_mutations.insert().values(
             client_id=mutation.client_id,
@@ -115,6 +119,7 @@ def _decide(
     agent: Mapping[str, Any],
     mutation: Incoming,
     after_apply: AfterApply | None,
+    user_agent: str | None = None,
 ) -> dict[str, Any]:
     # Row lock held to commit: two agents racing for one ticket see each other's change.
     ticket = get_ticket(conn, mutation.ticket_id, for_update=True)
@@ -148,9 +153,35 @@ def _decide(
     if after_apply is not None:
         changes |= after_apply.derive(conn, ticket, mutation.type, changes)
     row, seq = update_ticket(conn, ticket["id"], changes)
+    _audit(conn, agent, mutation, ticket, row, extra, user_agent)
     if after_apply is not None:
         after_apply.after(conn, row, mutation.type, extra)
     return _result(mutation, Outcome.APPLIED, version=version, seq=seq, **extra)
+
+
+def _audit(
+    conn: Connection,
+    agent: Mapping[str, Any],
+    mutation: Incoming,
+    before: RowMapping,
+    after: RowMapping,
+    extra: Mapping[str, Any],
+    user_agent: str | None,
+) -> None:
+    """The audit trail of an applied mutation: its message (if any), then each changed field."""
+    client, at = mutation_client(user_agent, mutation.client_id), after["updated_at"]
+    if mutation.type in (MutationType.REPLY, MutationType.NOTE):
+        record_event(
+            conn,
+            ticket_id=after["id"],
+            actor=agent["login"],
+            client=client,
+            field=str(mutation.type),
+            old=None,
+            new=extra["message_id"],
+            at=at,
+        )
+    record_changes(conn, before, after, actor=agent["login"], client=client, at=at)
 
 
 # Compare-and-set fields and the column recording the version at which each last changed.

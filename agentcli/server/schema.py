@@ -207,6 +207,22 @@ mail_outbox = Table(
     Index("mail_outbox_due", "state", "next_attempt_at"),
 )
 
+# The per-ticket audit trail: one row per changed field (or message, breach, rating), each
+# also logged to the change feed as an `event`. Written only through agentcli.server.audit.
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),  # agent login, `system` or `customer`
+    Column("client", Text),  # "<user agent> <mutation id>", smtp, webhook:<channel>, sla, ...
+    Column("field", String(32), nullable=False),
+    Column("old", Text),
+    Column("new", Text),
+    Index("ticket_events_by_ticket", "ticket_id", "id"),
+)
+
 # SLA pause bookkeeping on tickets, added by migration 3 (see _add_columns).
 _SLA_COLUMNS = {
     # When the clock stopped (pending, on-hold, solved, closed); NULL while it runs.
@@ -248,8 +264,18 @@ def _migration_4(conn: Connection) -> None:
     metadata.create_all(conn, tables=[mail_outbox])
 
 
+def _migration_5(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[ticket_events])
+
+
 Migration = Callable[[Connection], None]
-MIGRATIONS: list[Migration] = [_migration_1, _migration_2, _migration_3, _migration_4]
+MIGRATIONS: list[Migration] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+    _migration_5,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -26,6 +26,7 @@ from agentcli.domain.business_hours import add_business_seconds, business_second
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.sla_policy import PolicyError, SlaConfig, parse_config
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Status
+from agentcli.server.audit import SLA_CLIENT, SYSTEM, record_event
 from agentcli.server.db import read_tx, write_tx
 from agentcli.server.records import append_message, get_ticket
 from agentcli.server.schema import customers, sla_breaches, tickets
@@ -166,6 +167,16 @@ def check_breaches(engine: Engine, now: int | None = None) -> int:
                     channel=Channel(ticket["channel"]),
                     body=f"SLA breached: {_LABELS[target]} was due {iso(due)}",
                     created_at=now,
+                )
+                record_event(
+                    conn,
+                    ticket_id=ticket_id,
+                    actor=SYSTEM,
+                    client=SLA_CLIENT,
+                    field="sla_breach",
+                    old=None,
+                    new=target,
+                    at=now,
                 )
                 appended += 1
     return appended

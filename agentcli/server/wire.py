@@ -21,6 +21,7 @@ _TIME_FIELDS = {
     "placed_at",
     "shipped_at",
     "delivered_at",
+    "at",  # ticket_events
 }
 _JSON_FIELDS = {"tags", "handles", "items", "languages", "queues"}
 
@@ -74,6 +75,7 @@ TIME_FIELDS = _TIME_FIELDS  # public names for SQL-side payload building (server
 JSON_FIELDS = _JSON_FIELDS
 
 AGENT_FIELDS = ["login", "name", "role", "languages", "capacity", "queues", "active"]
+EVENT_FIELDS = ["id", "ticket_id", "at", "actor", "client", "field", "old", "new"]
 
 FIELDS_BY_KIND = {
     "ticket": TICKET_FIELDS,
@@ -81,6 +83,7 @@ FIELDS_BY_KIND = {
     "customer": CUSTOMER_FIELDS,
     "order": ORDER_FIELDS,
     "agent": AGENT_FIELDS,
+    "event": EVENT_FIELDS,
 }
 
 

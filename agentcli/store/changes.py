@@ -13,7 +13,8 @@ in seq order (`apply_changes_one_by_one`, kept as the reference the tests compar
   message is the one current when it arrived);
 - within a segment, customers, orders, agents and tickets go first, then messages; rows of
   one kind keep their seq order, so the last state of an entity wins as before;
-- tickets with a pending overlay (a `ticket_base` row) go through the overlay one by one.
+- tickets with a pending overlay (a `ticket_base` row) go through the overlay one by one;
+- audit events are append-only rows keyed by their server id: a repeat is ignored.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def _upsert_sql(table: str, key: str, names: list[str]) -> str:
 
 _TICKET_NAMES = [*SCHEMAS["ticket"], "sla_due"]  # ticket_row's columns
 _MESSAGE_NAMES = list(SCHEMAS["message"])
+_EVENT_NAMES = list(SCHEMAS["event"])
 _SQL = {
     "customer": _upsert_sql("customers", "id", list(SCHEMAS["customer"])),
     "order": _upsert_sql("orders", "id", list(SCHEMAS["order"])),
@@ -124,6 +126,10 @@ _SQL = {
     "message": (
         f"INSERT INTO messages ({', '.join(_MESSAGE_NAMES)})"
         f" VALUES ({', '.join('?' * len(_MESSAGE_NAMES))})"
+    ),
+    "event": (
+        f"INSERT OR IGNORE INTO ticket_events ({', '.join(_EVENT_NAMES)})"
+        f" VALUES ({', '.join('?' * len(_EVENT_NAMES))})"
     ),
 }
 
@@ -143,6 +149,10 @@ def _apply_segment(conn: sqlite3.Connection, changes: list[Change]) -> None:
         _apply_tickets(conn, by_kind["ticket"])
     if by_kind["message"]:
         _apply_messages(conn, by_kind["message"])
+    if by_kind["event"]:
+        conn.executemany(
+            _SQL["event"], [[data[name] for name in _EVENT_NAMES] for data in by_kind["event"]]
+        )
 
 
 def _customer_values(data: dict[str, Any]) -> list[Any]:
@@ -342,7 +352,12 @@ def _apply_agent(conn: sqlite3.Connection, change: Change) -> None:
     _upsert(conn, "agents", "login", row)
 
 
+def _apply_event(conn: sqlite3.Connection, change: Change) -> None:
+    conn.execute(_SQL["event"], [change.data[name] for name in _EVENT_NAMES])
+
+
 _APPLY = {
+    "event": _apply_event,
     "ticket": _apply_ticket,
     "message": _apply_message,
     "customer": _apply_customer,

@@ -195,6 +195,24 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX conflicts_by_state ON conflicts(state, id);
     """,
+    # 6: the per-ticket audit trail, as the server's `event` changes bring it (append-only,
+    # server ids). Read by ticket (history pane), by actor (an agent's last activity on the
+    # supervisor board) and by field and time (status and CSAT metrics).
+    """
+    CREATE TABLE ticket_events (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,                        -- agent login, 'system' or 'customer'
+        client TEXT,                                -- e.g. 'agentcli/0.1.0 <mutation id>', 'smtp'
+        field TEXT NOT NULL,                        -- status, priority, assignee, reply, csat, ...
+        old TEXT,
+        new TEXT
+    );
+    CREATE INDEX ticket_events_by_ticket ON ticket_events(ticket_id, id);
+    CREATE INDEX ticket_events_by_actor ON ticket_events(actor, at);
+    CREATE INDEX ticket_events_by_field ON ticket_events(field, at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,9 +20,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from agentcli import __version__
 from agentcli.domain.mutations import Mutation, Outcome
 
 API = "/api/v1"
+# The server records it with each mutation in the ticket's audit trail.
+USER_AGENT = f"agentcli/{__version__}"
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -149,7 +152,7 @@ class Client:
         # verify=True always: --insecure only permits plain http, never an unchecked TLS peer.
         self._http = httpx.Client(
             base_url=self.server + API,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "agentcli-sync"},
+            headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=True,
             follow_redirects=False,

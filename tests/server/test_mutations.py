@@ -51,8 +51,10 @@ def test_reply_applies_and_a_retry_is_a_duplicate(live: Live) -> None:
         assert snapshot(live) == before  # no second effect
         page = http.get("/api/v1/changes", params={"after": first["seq"] - 2}).json()
         kinds = [c["kind"] for c in page["changes"]]
-        assert kinds == ["message", "ticket"]
+        # The audit trail follows the ticket: the reply, then the status it moved.
+        assert kinds == ["message", "ticket", "event", "event"]
         assert page["changes"][1]["data"]["status"] == "open"  # answered: new -> open
+        assert [c["data"]["field"] for c in page["changes"][2:]] == ["reply", "status"]
 
 
 def test_compare_and_set_conflict_returns_current_state(live: Live) -> None:
