@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlite_utils
 
-from agentcli.domain.business_hours import Calendar, parse_weekly
-from agentcli.domain.clock import SLA_NEVER
 from agentcli.domain.sla_policy import Policy, SlaConfig, Targets
 from agentcli.store.db import open_store
 from agentcli.store.metrics import backlog_by_day, first_reply_by_day, report
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-H = 3600
-OFFICE = Calendar(
+from tests.metrics_timelines import (
+    CONFIG,
+    NOW,
+    OFFICE,
     SHANGHAI,
-    parse_weekly({d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}),
-    frozenset({date(2025, 6, 13)}),
+    START,
+    SUNDAY_NIGHT,
+    H,
+    add_event,
+    add_ticket,
+    at,
+    ids,
 )
-CONFIG = SlaConfig(OFFICE, (Policy("all", None, None, Targets(4 * H, 2 * H, 8 * H)),))
-_ids = itertools.count(1)
-
-
-def at(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=SHANGHAI).timestamp())
-
-
-START, NOW = at("2025-06-02 00:00"), at("2025-06-09 18:00")  # Monday to the next one's end
-SUNDAY_NIGHT = at("2025-06-08 23:00")
 
 
 @pytest.fixture
@@ -41,56 +31,6 @@ def db(tmp_path: Path) -> sqlite_utils.Database:
     store = open_store(tmp_path / "store.db")
     store.conn.execute("INSERT INTO customers(id, name, locale) VALUES (1, 'Li Wei', 'zh-CN')")
     return store
-
-
-def add_ticket(
-    db: sqlite_utils.Database,
-    *,
-    created: str,
-    status: str,
-    posts: list[tuple[str, str]],
-    changes: Sequence[tuple[str, str, str]] = (),
-    assignee: str = "mei",
-    queue: str = "returns",
-    csat: str | None = None,
-) -> int:
-    """A ticket with public posts [(time, 'customer'|'agent')] and status changes."""
-    conn = db.conn
-    ticket_id = next(_ids)
-    updated = max([at(created), *(at(t) for t, _ in posts), *(at(t) for t, _, _ in changes)])
-    conn.execute(
-        "INSERT INTO tickets(id, subject, status, priority, channel, queue, assignee,"
-        " requester_id, language, case_type, created_at, updated_at, sla_due)"
-        " VALUES (?, 'Broken kettle', ?, 1, 'chat', ?, ?, 1, 'zh-CN', 'exchange', ?, ?, ?)",
-        (ticket_id, status, queue, assignee, at(created), updated, SLA_NEVER),
-    )
-    for moment, author in posts:
-        conn.execute(
-            "INSERT INTO messages(id, ticket_id, kind, author_kind, author, channel, body,"
-            " created_at) VALUES (?, ?, 'public', ?, ?, 'chat', 'text', ?)",
-            (next(_ids), ticket_id, author, author, at(moment)),
-        )
-    for moment, old, new in changes:
-        add_event(db, ticket_id, moment, "status", old, new)
-    if csat:
-        add_event(db, ticket_id, updated, "csat", None, csat)
-    return ticket_id
-
-
-def add_event(
-    db: sqlite_utils.Database,
-    ticket_id: int,
-    moment: str | int,
-    field: str,
-    old: str | None,
-    new: str | None,
-) -> None:
-    when = at(moment) if isinstance(moment, str) else moment
-    db.conn.execute(
-        "INSERT INTO ticket_events(id, ticket_id, at, actor, client, field, old, new)"
-        " VALUES (?, ?, ?, 'mei', 'test', ?, ?, ?)",
-        (next(_ids), ticket_id, when, field, old, new),
-    )
 
 
 def week(db, by: str = "agent", now: int = NOW):
@@ -178,7 +118,7 @@ def test_new_messages_events_and_time_refresh_the_cache(db) -> None:
     db.conn.execute(
         "INSERT INTO messages(id, ticket_id, kind, author_kind, author, channel, body,"
         " created_at) VALUES (?, ?, 'public', 'agent', 'mei', 'chat', 'hi', ?)",
-        (next(_ids), ticket, at("2025-06-02 14:00")),
+        (next(ids), ticket, at("2025-06-02 14:00")),
     )
     add_event(db, ticket, "2025-06-02 15:00", "csat", None, "good")
     after = week(db, now=at("2025-06-02 16:00"))

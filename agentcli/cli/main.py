@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "reply": "agentcli.cli.write_cmd:reply",
     "assign": "agentcli.cli.write_cmd:assign",
     "tag": "agentcli.cli.write_cmd:tag",
+    "report": "agentcli.cli.report_cmd:report_command",
 }
 
 
