@@ -39,7 +39,8 @@ def _split(value: str | None) -> list[str]:
     "webhook_secrets",
     multiple=True,
     metavar="CHANNEL=SECRET",
-    help="Enable POST /api/v1/inbound/CHANNEL with this HMAC secret (repeatable).",
+    help="Enable POST /api/v1/inbound/CHANNEL with this HMAC secret (repeatable);"
+    " csat=SECRET enables POST /api/v1/csat (satisfaction ratings).",
 )
 @click.option(
     "--sla-policy",

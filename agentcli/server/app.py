@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from agentcli.domain.vocabulary import Channel, Role
-from agentcli.server import auth, webhooks
+from agentcli.server import auth, csat, webhooks
 from agentcli.server.api_models import (
     MAX_ID,
     ChangePage,
@@ -224,6 +224,37 @@ def create_app(
         result = await anyio.to_thread.run_sync(
             webhooks.store_inbound, engine, channel, message, workflow
         )
+        hub.poke()
+        return result
+
+    @app.post(
+        f"{API}/csat",
+        response_model=csat.CsatAccepted,
+        status_code=202,
+        tags=["channels"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": csat.CsatRating.model_json_schema()}},
+            },
+            "parameters": [
+                {"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
+                for h in (webhooks.TIMESTAMP_HEADER, webhooks.SIGNATURE_HEADER)
+            ],
+        },
+    )
+    async def csat_rating(request: Request) -> dict[str, Any]:
+        """A signed satisfaction rating (good/bad, optional comment) from a survey tool."""
+        secret = secrets.get(csat.SECRET_NAME)
+        if secret is None:
+            raise HTTPException(404, "no webhook configured for csat")
+        body = await request.body()
+        try:
+            webhooks.verify(secret, request.headers, body)
+            rating = csat.parse(body)
+            result = await anyio.to_thread.run_sync(csat.store_rating, engine, rating)
+        except webhooks.WebhookError as error:
+            raise HTTPException(error.status, error.detail) from None
         hub.poke()
         return result
 
