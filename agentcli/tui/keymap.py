@@ -92,6 +92,8 @@ TICKET_BINDINGS: list[Binding] = [
     _b("r", "compose('reply')", "ticket.reply"),
     _b("n", "compose('note')", "ticket.note"),
     _b("m", "macro", "ticket.macro"),
+    _b("H", "history", "ticket.history"),
+    _b("M", "history_more", "ticket.history_more"),
     _b("j,down", "scroll_thread(1)", "ticket.scroll_down"),
     _b("k,up", "scroll_thread(-1)", "ticket.scroll_up"),
 ]

@@ -72,6 +72,16 @@ class TicketLoaded(Message):
 
 
 @dataclass
+class HistoryLoaded(Message):
+    """A page of a ticket's audit trail; `older` pages go after those already shown."""
+
+    ticket_id: int
+    events: list[Any]  # agentcli.store.history.Event, newest first
+    next_before: int | None
+    older: bool
+
+
+@dataclass
 class Queued(Message):
     """Mutations were written to the outbox (and applied locally)."""
 

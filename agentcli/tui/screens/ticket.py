@@ -16,13 +16,17 @@ from agentcli.domain.inert import inert
 from agentcli.macros.context import build_context
 from agentcli.macros.render import locale_for
 from agentcli.store.drafts import load_draft
+from agentcli.store.history import PAGE as HISTORY_PAGE
+from agentcli.store.history import ticket_history
 from agentcli.tui.data import TicketDetail, agent_row, load_ticket
 from agentcli.tui.keymap import TICKET_BINDINGS
-from agentcli.tui.messages import TicketLoaded
+from agentcli.tui.messages import HistoryLoaded, TicketLoaded
 from agentcli.tui.render import header_text, local_time, message_text
 from agentcli.tui.screens.base import ConsoleScreen
+from agentcli.tui.screens.help import key_label
 from agentcli.tui.screens.macro_picker import MacroChoice, MacroPicker, PickerContext
 from agentcli.tui.widgets.composer import Composer, ComposerArea
+from agentcli.tui.widgets.history import HistoryPane
 
 
 class TicketScreen(ConsoleScreen):
@@ -38,6 +42,8 @@ class TicketScreen(ConsoleScreen):
         yield Static(tr("list.loading"), id="ticket-header")
         with Horizontal(id="ticket-body"):
             yield VerticalScroll(id="thread")
+            more_key = self.console.keymap.get("ticket.history_more", "M")
+            yield HistoryPane(tr, key_label(more_key))
             with Vertical(id="ticket-side"):
                 yield Static("", id="ticket-others")
                 yield Static("", id="ticket-terms")
@@ -77,6 +83,11 @@ class TicketScreen(ConsoleScreen):
             self.ticket_id = ticket_id
             self.console.announce(ticket_id, "viewing")
         self._read(self.ticket_id)
+        pane = self.query_one(HistoryPane)
+        if pane.is_open:
+            # A refresh re-reads as many events as are shown, so older pages stay put.
+            same = pane.ticket_id == self.ticket_id
+            self._read_history(self.ticket_id, None, len(pane.events) if same else 0)
 
     @work(thread=True, exclusive=True, group="ticket")
     def _read(self, ticket_id: int) -> None:
@@ -149,6 +160,42 @@ class TicketScreen(ConsoleScreen):
 
     def after_change(self) -> None:
         self.load()
+
+    # ------------------------------------------------------------ history
+
+    @work(thread=True, exclusive=True, group="history")
+    def _read_history(self, ticket_id: int, before: int | None, shown: int = 0) -> None:
+        limit = max(HISTORY_PAGE, shown)
+        page = ticket_history(self.console.store.db(), ticket_id, limit=limit, before=before)
+        self.post_message(
+            HistoryLoaded(ticket_id, page.events, page.next_before, older=before is not None)
+        )
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        if message.ticket_id != self.ticket_id:
+            return  # the user moved on to another ticket meanwhile
+        self.query_one(HistoryPane).show_page(
+            message.ticket_id, message.events, message.next_before, older=message.older
+        )
+
+    def action_history(self) -> None:
+        pane = self.query_one(HistoryPane)
+        opening = not pane.is_open
+        pane.set_class(opening, "-open")
+        # The trail takes the side column's place: the thread keeps its width.
+        self.query_one("#ticket-side").display = not opening
+        if opening:
+            pane.loading = True
+            self._read_history(self.ticket_id, None)
+            pane.focus()  # arrow and page keys scroll the trail; j/k still scroll the thread
+        else:
+            self.query_one("#thread").focus()
+
+    def action_history_more(self) -> None:
+        pane = self.query_one(HistoryPane)
+        if pane.is_open and pane.next_before is not None and not pane.loading:
+            pane.loading = True
+            self._read_history(self.ticket_id, pane.next_before)
 
     # ------------------------------------------------------------ keys
 
