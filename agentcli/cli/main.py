@@ -34,6 +34,9 @@ COMMANDS: dict[str, str] = {
     "assign": "agentcli.cli.write_cmd:assign",
     "tag": "agentcli.cli.write_cmd:tag",
     "report": "agentcli.cli.report_cmd:report_command",
+    "workload": "agentcli.cli.supervisor_cmd:workload",
+    "reassign": "agentcli.cli.supervisor_cmd:reassign",
+    "rebalance": "agentcli.cli.supervisor_cmd:rebalance",
 }
 
 

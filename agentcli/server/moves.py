@@ -10,16 +10,23 @@ on, `payload.expect`:
 and conflicts (skipped, listed to the supervisor, never applied) when the ticket's assignee is
 no longer that one, or an agent wrote on it after the last message the supervisor had seen.
 Customer messages do not count: a customer writing in is no reason to keep a ticket put.
+
+The other order, the move first and then the agent's reply written before they could know, must
+not lose the reply either: `wrote_while_theirs` lets an agent's message through when the
+ticket was theirs at the version they wrote on (the last assignee change, after that version,
+took it from them; read from the audit trail, one index seek).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
+from agentcli.domain.mutations import APPEND_ONLY, MutationType
 from agentcli.domain.vocabulary import AuthorKind
-from agentcli.server.schema import messages
+from agentcli.server.schema import messages, ticket_events
 
 
 def moved_on(conn: Connection, ticket: RowMapping, payload: dict[str, Any]) -> str | None:
@@ -27,7 +34,8 @@ def moved_on(conn: Connection, ticket: RowMapping, payload: dict[str, Any]) -> s
     expect = payload.get("expect")
     if not isinstance(expect, dict):
         return None
-    if "assignee" in expect and ticket["assignee"] != expect["assignee"]:
+    # Unassigned is NULL or '' depending on how the ticket was made (the demo seed writes '').
+    if "assignee" in expect and (ticket["assignee"] or None) != (expect["assignee"] or None):
         return f"now assigned to {ticket['assignee'] or 'nobody'}"
     seen = expect.get("seen_message")
     if isinstance(seen, int) and not isinstance(seen, bool):
@@ -44,3 +52,24 @@ def moved_on(conn: Connection, ticket: RowMapping, payload: dict[str, Any]) -> s
         if author is not None:
             return f"{author} wrote on it since"
     return None
+
+
+def wrote_while_theirs(
+    conn: Connection,
+    agent: Mapping[str, Any],
+    ticket: RowMapping,
+    kind: MutationType,
+    base_version: int | None,
+) -> bool:
+    """A message by an agent who held the ticket at `base_version` and lost it after that."""
+    if kind not in APPEND_ONLY or base_version is None:
+        return False
+    if ticket["assignee_version"] <= base_version:
+        return False  # the assignee they saw is the current one: nothing was taken from them
+    previous = conn.execute(
+        select(ticket_events.c.old)
+        .where(ticket_events.c.ticket_id == ticket["id"], ticket_events.c.field == "assignee")
+        .order_by(ticket_events.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return previous is not None and previous == agent["login"]

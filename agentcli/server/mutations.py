@@ -22,7 +22,7 @@ from agentcli.domain.mutations import MutationType, Outcome
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
 from agentcli.server.audit import mutation_client, record_changes, record_event
 from agentcli.server.db import write_tx
-from agentcli.server.moves import moved_on
+from agentcli.server.moves import moved_on, wrote_while_theirs
 from agentcli.server.permissions import mutation_forbidden
 from agentcli.server.records import append_message, get_ticket, update_ticket
 from agentcli.server.schema import agents, applied_mutations
@@ -139,7 +139,8 @@ def _decide(
             reason=moved or f"{mutation.type} changed since version {mutation.base_version}",
             current=to_wire("ticket", ticket),
         )
-    if reason := mutation_forbidden(agent, ticket, mutation.type, mutation.payload):
+    reason = mutation_forbidden(agent, ticket, mutation.type, mutation.payload)
+    if reason and not wrote_while_theirs(conn, agent, ticket, mutation.type, mutation.base_version):
         return _result(mutation, Outcome.REJECTED, reason=reason)
     try:
         changes, extra = _APPLY[mutation.type](conn, agent, ticket, mutation)

@@ -295,6 +295,10 @@ class ConsoleApp(App[None]):
                     screen.after_sync()
                 elif isinstance(screen, TicketScreen):
                     screen.after_change()
+        # The supervisor board also shows presence: it re-reads after every cycle and event.
+        for screen in self.screen_stack:
+            if screen.id == "supervisor":
+                screen.after_sync()  # type: ignore[attr-defined]
         self.poll_status()
 
     def announce(self, ticket_id: int | None, activity: str = "viewing") -> None:

@@ -521,6 +521,270 @@ _UK: dict[str, str] = {
     "key.composer.macro": "вибір макросу",
 }
 
+# The supervisor board (agentcli.tui.screens.supervisor), kept together so it merges cleanly.
+_EN |= {
+    "help.section.supervisor": "Supervisor board",
+    "key.inbox.supervisor": "supervisor board",
+    "key.supervisor.back": "back to the inbox",
+    "key.supervisor.down": "next row",
+    "key.supervisor.up": "previous row",
+    "key.supervisor.reassign_agent": "move the agent's whole queue",
+    "key.supervisor.reassign_marked": "move the marked tickets",
+    "key.supervisor.reassign_query": "move the tickets of a filter",
+    "key.supervisor.rebalance": "rebalance proposal",
+    "sup.title": "Supervisor board",
+    "sup.help": (
+        "r move agent's queue · m move marked · f move a filter · b rebalance · tab table"
+        " · esc back"
+    ),
+    "sup.only": "the supervisor board is for supervisors and admins",
+    "sup.agents": "Agents",
+    "sup.queues": "Queues",
+    "sup.summary": (
+        "{agents} agents · {open} open · {unassigned} unassigned · {breached} breached"
+        " · updated {time}"
+    ),
+    "sup.col.agent": "Agent",
+    "sup.col.presence": "Presence",
+    "sup.col.open": "Open",
+    "sup.col.pending": "Pending",
+    "sup.col.at_risk": "At risk",
+    "sup.col.breached": "Breached",
+    "sup.col.capacity": "Load/cap",
+    "sup.col.languages": "Languages",
+    "sup.col.last": "Last active",
+    "sup.col.queue": "Queue",
+    "sup.col.volume": "Volume",
+    "sup.col.unassigned": "Unassigned",
+    "sup.col.oldest": "Oldest waiting",
+    "sup.col.channels": "Waiting by channel",
+    "sup.col.move": "Move",
+    "sup.col.ticket": "Ticket",
+    "sup.col.from": "From",
+    "sup.col.to": "To",
+    "sup.col.language": "Language",
+    "sup.col.priority": "Priority",
+    "sup.col.due": "SLA due",
+    "sup.online": "online",
+    "sup.viewing": "on #{ticket}",
+    "sup.replying": "replying #{ticket}",
+    "sup.unassigned": "unassigned",
+    "sup.from": "{count} from {who}",
+    "sup.queue": "queue {queue}",
+    "sup.move.query": "Tickets to move: a filter (e.g. assignee:olena.koval status:open)",
+    "sup.move.target": "Move {count} tickets ({owners}) to: an agent login, queue:NAME, or both",
+    "sup.move.confirm": "Move {count} tickets to {target}: {owners}.  y confirm · n or esc cancel",
+    "sup.move.none": "no tickets to move",
+    "sup.move.no_marks": "no marked tickets: mark them with x in the inbox first",
+    "sup.move.bad_target": "unknown agent or queue: {target}",
+    "sup.move.queued": "queued {moves} changes for {count} tickets; pushing…",
+    "sup.move.result": (
+        "last move: {applied} applied · {skipped} skipped · {rejected} rejected · {waiting} waiting"
+    ),
+    "sup.move.skipped": "skipped #{ticket}: {reason}",
+    "sup.move.rejected": "rejected #{ticket}: {reason}",
+    "sup.move.error": "not queued: {error}",
+    "sup.rebalance.title": (
+        "Rebalance: {count} moves · space toggles · enter queues the ticked ones · esc cancels"
+    ),
+    "sup.rebalance.none": "nothing to rebalance: no agent over capacity has a match with room",
+    "sup.rebalance.unmoved": "{count} tickets stay: nobody with room speaks their language",
+}
+_ZH |= {
+    "help.section.supervisor": "主管看板",
+    "key.inbox.supervisor": "主管看板",
+    "key.supervisor.back": "返回收件箱",
+    "key.supervisor.down": "下一行",
+    "key.supervisor.up": "上一行",
+    "key.supervisor.reassign_agent": "转移该客服的全部工单",
+    "key.supervisor.reassign_marked": "转移已标记的工单",
+    "key.supervisor.reassign_query": "按筛选条件转移工单",
+    "key.supervisor.rebalance": "负载均衡建议",
+    "sup.title": "主管看板",
+    "sup.help": (
+        "r 转移客服全部工单 · m 转移已标记 · f 按筛选转移 · b 均衡 · tab 切换表格 · esc 返回"
+    ),
+    "sup.only": "主管看板仅供主管和管理员使用",
+    "sup.agents": "客服",
+    "sup.queues": "队列",
+    "sup.summary": (
+        "{agents} 名客服 · {open} 处理中 · {unassigned} 未分配 · {breached} 已超时 · 更新于 {time}"
+    ),
+    "sup.col.agent": "客服",
+    "sup.col.presence": "在线",
+    "sup.col.open": "处理中",
+    "sup.col.pending": "等待中",
+    "sup.col.at_risk": "即将超时",
+    "sup.col.breached": "已超时",
+    "sup.col.capacity": "负载/上限",
+    "sup.col.languages": "语言",
+    "sup.col.last": "最近活动",
+    "sup.col.queue": "队列",
+    "sup.col.volume": "工单量",
+    "sup.col.unassigned": "未分配",
+    "sup.col.oldest": "最久等待",
+    "sup.col.channels": "各渠道等待",
+    "sup.col.move": "转移",
+    "sup.col.ticket": "工单",
+    "sup.col.from": "原客服",
+    "sup.col.to": "新客服",
+    "sup.col.language": "语言",
+    "sup.col.priority": "优先级",
+    "sup.col.due": "SLA 截止",
+    "sup.online": "在线",
+    "sup.viewing": "正在看 #{ticket}",
+    "sup.replying": "正在回复 #{ticket}",
+    "sup.unassigned": "未分配",
+    "sup.from": "{who} 的 {count} 个",
+    "sup.queue": "队列 {queue}",
+    "sup.move.query": "要转移的工单：筛选条件（例如 assignee:li.na status:open）",
+    "sup.move.target": "将 {count} 个工单（{owners}）转给：客服账号、queue:队列名，或两者",
+    "sup.move.confirm": "将 {count} 个工单转给 {target}：{owners}。 y 确认 · n 或 esc 取消",
+    "sup.move.none": "没有要转移的工单",
+    "sup.move.no_marks": "没有已标记的工单：请先在收件箱用 x 标记",
+    "sup.move.bad_target": "未知的客服或队列：{target}",
+    "sup.move.queued": "已排队 {moves} 项更改，涉及 {count} 个工单；正在推送…",
+    "sup.move.result": (
+        "上次转移：{applied} 成功 · {skipped} 跳过 · {rejected} 被拒 · {waiting} 等待中"
+    ),
+    "sup.move.skipped": "跳过 #{ticket}：{reason}",
+    "sup.move.rejected": "被拒 #{ticket}：{reason}",
+    "sup.move.error": "未排队：{error}",
+    "sup.rebalance.title": "负载均衡：{count} 项转移 · 空格勾选/取消 · 回车排队已勾选的 · esc 取消",
+    "sup.rebalance.none": "无需均衡：超负荷的客服没有可接手且有空余的人选",
+    "sup.rebalance.unmoved": "{count} 个工单保持不变：有空余的客服都不会该语言",
+}
+_UK |= {
+    "help.section.supervisor": "Панель керівника",
+    "key.inbox.supervisor": "панель керівника",
+    "key.supervisor.back": "назад до вхідних",
+    "key.supervisor.down": "наступний рядок",
+    "key.supervisor.up": "попередній рядок",
+    "key.supervisor.reassign_agent": "передати всю чергу агента",
+    "key.supervisor.reassign_marked": "передати позначені звернення",
+    "key.supervisor.reassign_query": "передати звернення за фільтром",
+    "key.supervisor.rebalance": "пропозиція перерозподілу",
+    "sup.title": "Панель керівника",
+    "sup.help": (
+        "r передати чергу агента · m позначені · f за фільтром · b перерозподіл · tab таблиця"
+        " · esc назад"
+    ),
+    "sup.only": "панель керівника доступна лише керівникам і адміністраторам",
+    "sup.agents": "Агенти",
+    "sup.queues": "Черги",
+    "sup.summary": (
+        "{agents} агентів · {open} відкритих · {unassigned} без виконавця · {breached}"
+        " прострочених · оновлено {time}"
+    ),
+    "sup.col.agent": "Агент",
+    "sup.col.presence": "Присутність",
+    "sup.col.open": "Відкриті",
+    "sup.col.pending": "Очікують",
+    "sup.col.at_risk": "Під загрозою",
+    "sup.col.breached": "Прострочені",
+    "sup.col.capacity": "Навантаження",
+    "sup.col.languages": "Мови",
+    "sup.col.last": "Остання дія",
+    "sup.col.queue": "Черга",
+    "sup.col.volume": "Обсяг",
+    "sup.col.unassigned": "Без виконавця",
+    "sup.col.oldest": "Найдовше чекає",
+    "sup.col.channels": "Чекають за каналами",
+    "sup.col.move": "Передати",
+    "sup.col.ticket": "Звернення",
+    "sup.col.from": "Від",
+    "sup.col.to": "Кому",
+    "sup.col.language": "Мова",
+    "sup.col.priority": "Пріоритет",
+    "sup.col.due": "Термін SLA",
+    "sup.online": "у мережі",
+    "sup.viewing": "на #{ticket}",
+    "sup.replying": "відповідає на #{ticket}",
+    "sup.unassigned": "без виконавця",
+    "sup.from": "{count} від {who}",
+    "sup.queue": "черга {queue}",
+    "sup.move.query": "Які звернення передати: фільтр (напр. assignee:olena.koval status:open)",
+    "sup.move.target": "Передати {count} звернень ({owners}): логін агента, queue:НАЗВА або обидва",
+    "sup.move.confirm": (
+        "Передати {count} звернень → {target}: {owners}.  y так · n або esc скасувати"
+    ),
+    "sup.move.none": "немає звернень для передачі",
+    "sup.move.no_marks": "немає позначених звернень: спершу позначте їх x у вхідних",
+    "sup.move.bad_target": "невідомий агент або черга: {target}",
+    "sup.move.queued": "у черзі {moves} змін для {count} звернень; надсилаємо…",
+    "sup.move.result": (
+        "остання передача: {applied} виконано · {skipped} пропущено · {rejected} відхилено"
+        " · {waiting} чекають"
+    ),
+    "sup.move.skipped": "пропущено #{ticket}: {reason}",
+    "sup.move.rejected": "відхилено #{ticket}: {reason}",
+    "sup.move.error": "не додано до черги: {error}",
+    "sup.rebalance.title": (
+        "Перерозподіл: {count} передач · пробіл вмикає/вимикає · enter додає позначені"
+        " · esc скасовує"
+    ),
+    "sup.rebalance.none": (
+        "нічого перерозподіляти: для перевантажених немає вільного агента з мовою"
+    ),
+    "sup.rebalance.unmoved": "{count} звернень лишаються: ніхто з вільних не володіє їхньою мовою",
+}
+
+# The metrics charts (agentcli.tui.screens.metrics), kept together so it merges cleanly.
+_EN |= {
+    "help.section.metrics": "Metrics",
+    "key.inbox.metrics": "metrics charts",
+    "key.metrics.back": "back to the inbox",
+    "key.metrics.reload": "recompute the figures",
+    "metrics.title": "Metrics · tickets created in the last {days} days",
+    "metrics.loading": "computing…",
+    "metrics.status": "{count} tickets · business hours ({zone}) · r recomputes · esc back",
+    "metrics.backlog": "Backlog: unresolved tickets at the start of each day",
+    "metrics.first_reply": "First reply time: median of each day's tickets",
+    "metrics.sla_by_queue": "SLA attainment by queue",
+    "metrics.tickets": "tickets",
+    "metrics.hours": "hours",
+    "metrics.percent_met": "% met",
+    "metrics.target.first_reply": "first reply",
+    "metrics.target.next_reply": "next reply",
+    "metrics.target.resolution": "resolution",
+}
+_ZH |= {
+    "help.section.metrics": "指标",
+    "key.inbox.metrics": "指标图表",
+    "key.metrics.back": "返回收件箱",
+    "key.metrics.reload": "重新计算",
+    "metrics.title": "指标 · 最近 {days} 天创建的工单",
+    "metrics.loading": "计算中…",
+    "metrics.status": "{count} 张工单 · 按工作时间计（{zone}）· r 重新计算 · esc 返回",
+    "metrics.backlog": "积压：每天开始时未解决的工单",
+    "metrics.first_reply": "首次回复时间：当天工单的中位数",
+    "metrics.sla_by_queue": "各队列 SLA 达成率",
+    "metrics.tickets": "工单",
+    "metrics.hours": "小时",
+    "metrics.percent_met": "% 达成",
+    "metrics.target.first_reply": "首次回复",
+    "metrics.target.next_reply": "后续回复",
+    "metrics.target.resolution": "解决",
+}
+_UK |= {
+    "help.section.metrics": "Метрики",
+    "key.inbox.metrics": "графіки метрик",
+    "key.metrics.back": "назад до вхідних",
+    "key.metrics.reload": "перерахувати",
+    "metrics.title": "Метрики · звернення, створені за останні {days} днів",
+    "metrics.loading": "обчислюємо…",
+    "metrics.status": "{count} звернень · робочі години ({zone}) · r перерахувати · esc назад",
+    "metrics.backlog": "Черга: невирішені звернення на початок кожного дня",
+    "metrics.first_reply": "Час першої відповіді: медіана звернень дня",
+    "metrics.sla_by_queue": "Дотримання SLA за чергами",
+    "metrics.tickets": "звернення",
+    "metrics.hours": "години",
+    "metrics.percent_met": "% вчасно",
+    "metrics.target.first_reply": "перша відповідь",
+    "metrics.target.next_reply": "наступна відповідь",
+    "metrics.target.resolution": "вирішення",
+}
+
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "zh-CN": _ZH, "uk": _UK}
 
 

@@ -74,6 +74,18 @@ INBOX_BINDINGS: list[Binding] = [
     _b("slash", "filter", "inbox.filter"),
     _b("right_square_bracket,tab", "next_view", "inbox.next_view"),
     _b("left_square_bracket,shift+tab", "prev_view", "inbox.prev_view"),
+    _b("S", "supervisor", "inbox.supervisor"),  # supervisors and admins only
+]
+
+# The supervisor board (agentcli.tui.screens.supervisor).
+SUPERVISOR_BINDINGS: list[Binding] = [
+    _b("escape", "back", "supervisor.back"),
+    _b("j", "cursor(1)", "supervisor.down"),
+    _b("k", "cursor(-1)", "supervisor.up"),
+    _b("r", "reassign_agent", "supervisor.reassign_agent"),
+    _b("m", "reassign_marked", "supervisor.reassign_marked"),
+    _b("f", "reassign_query", "supervisor.reassign_query"),
+    _b("b", "rebalance", "supervisor.rebalance"),
 ]
 
 # Field actions work on the list (cursor or marked tickets) and on the open ticket.
@@ -115,6 +127,7 @@ COMPOSER_BINDINGS: list[Binding] = [
 HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("help.section.list", LIST_BINDINGS + INBOX_BINDINGS + ACTION_BINDINGS),
     ("help.section.ticket", TICKET_BINDINGS + COMPOSER_BINDINGS),
+    ("help.section.supervisor", SUPERVISOR_BINDINGS),
     ("help.section.global", APP_BINDINGS),
 ]
 

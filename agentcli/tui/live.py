@@ -162,6 +162,12 @@ class LiveSync:
             found = [p for p in self._presence.values() if p.ticket_id == ticket_id]
         return sorted(found, key=lambda p: (p.activity != "replying", p.agent))
 
+    def present(self) -> dict[str, Presence]:
+        """Every other agent seen within the TTL, by login (the supervisor board's column)."""
+        horizon = time.monotonic() - PRESENCE_TTL
+        with self._lock:
+            return {agent: p for agent, p in self._presence.items() if p.seen >= horizon}
+
     # ------------------------------------------------------------ our own presence
 
     def announce(self, ticket_id: int | None, activity: str = "viewing") -> None:

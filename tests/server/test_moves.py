@@ -80,3 +80,33 @@ def test_an_agent_bulk_moving_others_tickets_is_forbidden_and_nothing_changes(
     assert [a["outcome"] for a in answers] == ["rejected"] * 3
     assert all(a["reason"].startswith("forbidden") for a in answers)
     assert snapshot(live) == before
+
+
+def test_a_reply_written_before_a_move_still_lands_a_stranger_reply_does_not(
+    live: Live,
+) -> None:
+    ticket = live.ticket(assignee="olena")
+    with live.client("sup") as http:
+        [moved] = push(http, _move(ticket, "li", saw="olena", seen_message=0))
+    assert moved["outcome"] == "applied"
+    with live.client("olena") as http:
+        # Olena wrote on version 1, while the ticket was hers: the reply is not lost.
+        [reply] = push(http, mutation("reply", ticket, 1, body="Вже перевіряю."))
+        assert reply["outcome"] == "applied"
+        # Written after she could know (on the moved version): her queue rules apply again.
+        [late] = push(http, mutation("reply", ticket, moved["version"], body="І ще одне."))
+        assert late["outcome"] == "rejected" and late["reason"].startswith("forbidden")
+    other = live.ticket(assignee="li", queue="zh")
+    with live.client("olena") as http:
+        # Never hers: a low base version does not open someone else's ticket.
+        [stranger] = push(http, mutation("reply", other, 1, body="Привіт"))
+    assert stranger["outcome"] == "rejected"
+    assert _assignee(live, ticket) == "li"
+
+
+def test_unassigned_written_as_empty_text_matches_an_expected_nobody(live: Live) -> None:
+    ticket = live.ticket(assignee="")  # the demo seed writes '' for unassigned
+    with live.client("sup") as http:
+        [answer] = push(http, _move(ticket, "li", saw=None, seen_message=0))
+    assert answer["outcome"] == "applied"
+    assert _assignee(live, ticket) == "li"

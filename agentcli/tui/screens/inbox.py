@@ -165,6 +165,18 @@ class InboxScreen(ConsoleScreen):
     def on_open_ticket(self, message: OpenTicket) -> None:
         self.console.open_ticket(message.ticket_id)
 
+    def action_supervisor(self) -> None:
+        """The supervisor board, with the marked tickets to move (supervisors and admins; the
+        server enforces the role on every move anyway)."""
+        from agentcli.store.workload import agent_role
+        from agentcli.tui.screens.supervisor import SupervisorScreen
+
+        app = self.console
+        if agent_role(app.main_db(), app.me or "") not in ("supervisor", "admin"):
+            self.notice(app.tr("sup.only"), error=True)
+            return
+        app.push_screen(SupervisorScreen(marked=list(self.tickets.marked)))
+
     def after_sync(self) -> None:
         """The background sync brought changes: re-read the visible page, the counts and the
         preview; marks and the cursor position stay."""
