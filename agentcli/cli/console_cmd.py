@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from agentcli.cli.context import CliContext
+from agentcli.domain.sla_policy import SlaConfig
 
 
 @click.command()
@@ -22,4 +23,16 @@ def console(obj: CliContext, lang: str | None, agent: str | None) -> None:
 
     from agentcli.tui import run_console
 
-    run_console(obj.db_path, agent=agent, lang=lang or os.environ.get("AGENTCLI_LANG", "en"))
+    run_console(
+        obj.db_path,
+        agent=agent,
+        lang=lang or os.environ.get("AGENTCLI_LANG", "en"),
+        sla_policy=_shipped_policy,
+    )
+
+
+def _shipped_policy() -> SlaConfig:
+    """The SLA policy `agentcli serve` ships, for the metrics charts (imported on use only)."""
+    from agentcli.server.sla import load_config
+
+    return load_config(None)

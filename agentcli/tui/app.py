@@ -21,6 +21,7 @@ from textual.app import App
 
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.mutations import Mutation, MutationType
+from agentcli.domain.sla_policy import SlaConfig
 from agentcli.store.drafts import delete_draft, save_draft
 from agentcli.store.views import builtin_views, list_views
 from agentcli.tui.commands import CommandError, mutations_for, parse_command
@@ -98,6 +99,7 @@ class ConsoleApp(App[None]):
         paint_log: Callable[[str, float], None] | None = None,
         live: LiveSync | None = None,
         auto_live: bool = False,
+        sla_policy: Callable[[], SlaConfig] | None = None,
     ) -> None:
         super().__init__()
         # Scroll animations made 20 page-ups take 17 s (DESIGN.md): off unless asked for.
@@ -111,6 +113,8 @@ class ConsoleApp(App[None]):
         self.auto_live = auto_live and live is None and sync_status is None
         self.sync_source: SyncStatusSource = sync_status or live or LocalOnly()
         self.library = library
+        # Reads the SLA policy for the metrics charts (called in their worker, on use only).
+        self.sla_policy = sla_policy
         self.macro_index: MacroIndex | None = None
         self.renderer: Renderer | None = None
         self.glossary: Glossary | None = None
@@ -470,13 +474,21 @@ def run_console(
     lang: str = "en",
     sync_status: SyncStatusSource | None = None,
     live: bool = True,
+    sla_policy: Callable[[], SlaConfig] | None = None,
 ) -> None:
     """Open the console on the store at `db_path` (blocks until the agent quits).
 
     With `live` and a login for this store's server, sync runs in the background."""
     if agent is None and live:
         agent = _logged_in_agent(db_path)
-    ConsoleApp(db_path, agent=agent, lang=lang, sync_status=sync_status, auto_live=live).run()
+    ConsoleApp(
+        db_path,
+        agent=agent,
+        lang=lang,
+        sync_status=sync_status,
+        auto_live=live,
+        sla_policy=sla_policy,
+    ).run()
 
 
 def _logged_in_agent(db_path: Path) -> str | None:

@@ -74,6 +74,7 @@ INBOX_BINDINGS: list[Binding] = [
     _b("slash", "filter", "inbox.filter"),
     _b("right_square_bracket,tab", "next_view", "inbox.next_view"),
     _b("left_square_bracket,shift+tab", "prev_view", "inbox.prev_view"),
+    _b("M", "metrics", "inbox.metrics"),
     _b("S", "supervisor", "inbox.supervisor"),  # supervisors and admins only
 ]
 
@@ -86,6 +87,12 @@ SUPERVISOR_BINDINGS: list[Binding] = [
     _b("m", "reassign_marked", "supervisor.reassign_marked"),
     _b("f", "reassign_query", "supervisor.reassign_query"),
     _b("b", "rebalance", "supervisor.rebalance"),
+]
+
+# The metrics charts (agentcli.tui.screens.metrics).
+METRICS_BINDINGS: list[Binding] = [
+    _b("escape", "back", "metrics.back"),
+    _b("r", "reload", "metrics.reload"),
 ]
 
 # Field actions work on the list (cursor or marked tickets) and on the open ticket.
@@ -128,6 +135,7 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("help.section.list", LIST_BINDINGS + INBOX_BINDINGS + ACTION_BINDINGS),
     ("help.section.ticket", TICKET_BINDINGS + COMPOSER_BINDINGS),
     ("help.section.supervisor", SUPERVISOR_BINDINGS),
+    ("help.section.metrics", METRICS_BINDINGS),
     ("help.section.global", APP_BINDINGS),
 ]
 

@@ -177,6 +177,11 @@ class InboxScreen(ConsoleScreen):
             return
         app.push_screen(SupervisorScreen(marked=list(self.tickets.marked)))
 
+    def action_metrics(self) -> None:
+        from agentcli.tui.screens.metrics import MetricsScreen
+
+        self.console.push_screen(MetricsScreen())
+
     def after_sync(self) -> None:
         """The background sync brought changes: re-read the visible page, the counts and the
         preview; marks and the cursor position stay."""
