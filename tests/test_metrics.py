@@ -261,3 +261,16 @@ def test_parse_period(text: str, seconds: int) -> None:
 def test_bad_period(text: str) -> None:
     with pytest.raises(ValueError, match="bad period"):
         parse_period(text)
+
+
+def test_a_ticket_opened_by_an_agent_counts_from_the_next_agent_post() -> None:
+    created = at("2025-06-02 09:00")
+    timeline = Timeline(
+        created,
+        "open",
+        created,
+        [(created, True), (at("2025-06-02 11:00"), False), (at("2025-06-02 12:00"), True)],
+    )
+    result = metrics(timeline)
+    assert result.first_reply == 3 * H  # the outbound opener is not a reply
+    assert result.next_replies == ()

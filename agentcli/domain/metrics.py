@@ -186,7 +186,12 @@ def ticket_metrics(
     next_replies: list[int] = []
     agent_posts = 0
     waiting_since: int | None = None
-    for at, by_agent in timeline.posts:
+    posts = timeline.posts
+    if posts and posts[0][1]:
+        # Opened by an agent (an outbound message): its opening post is not a reply, so the
+        # first reply is the next public agent post (Zendesk's exception, too).
+        posts = posts[1:]
+    for at, by_agent in posts:
         if by_agent:
             agent_posts += 1
             if first_reply is None:

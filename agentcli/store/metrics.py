@@ -40,7 +40,7 @@ from agentcli.domain.vocabulary import Priority, Status
 from agentcli.store.inbox import Db, connection
 
 # Bump when a definition in domain/metrics.py changes: cached figures are then recomputed.
-METRICS_VERSION = 1
+METRICS_VERSION = 2
 # --by name -> the ticket column it groups on.
 GROUPS = {
     "agent": "assignee",
