@@ -29,8 +29,9 @@ BENCHES: dict[str, list[str]] = {
     "macros": [],
     "server": [],  # seeds its own 100k-ticket servers (SQLite; PostgreSQL with AGENTCLI_TEST_PG)
     "sync": [],  # a 100k-ticket `agentcli serve` process and a client store
+    "supervisor": ["--db", "{db}"],  # + a 20k-ticket `agentcli serve` for the bulk push
 }
-NEEDS_STORE = {"inbox", "search", "tui"}
+NEEDS_STORE = {"inbox", "search", "tui", "supervisor"}
 
 
 def machine() -> str:

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from agentcli.store.db import open_store
 from agentcli.store.reassign import rebalance_proposal, select_agent_queue
@@ -21,6 +21,7 @@ from agentcli.tui.screens.supervisor import (
     RebalanceModal,
     SupervisorScreen,
 )
+from agentcli.tui.widgets.board_table import BoardTable
 from agentcli.tui.widgets.ticket_list import TicketList
 from tests.tui.conftest import NOW
 from tests.tui.helpers import screen_text, settle, wait_for
@@ -77,20 +78,20 @@ async def test_board_shows_every_agent_and_queue_with_the_stores_figures(
     app = make_app(agent=SUPERVISOR)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_board(app, pilot)
-        agents = screen.query_one("#sup-agents", DataTable)
-        queues = screen.query_one("#sup-queues", DataTable)
+        agents = screen.query_one("#sup-agents", BoardTable)
+        queues = screen.query_one("#sup-queues", BoardTable)
         assert agents.row_count == len(expected.agents)
         assert queues.row_count == len(expected.queues)
         for index, agent in enumerate(expected.agents):
-            row = [cell.plain for cell in agents.get_row_at(index)]
+            row = agents.row_text(index)
             assert row[0] == agent.login
             assert row[2:6] == [str(agent.open), str(agent.pending), str(agent.at_risk),
                                 str(agent.breached)]  # fmt: skip
             assert row[6] == f"{agent.load}/{agent.capacity}"
             assert row[7] == ",".join(agent.languages)
-        me = [cell.plain for cell in agents.get_row_at(screen.agent_logins.index(SUPERVISOR))]
+        me = agents.row_text(screen.agent_logins.index(SUPERVISOR))
         assert me[1] == "online"
-        first = [cell.plain for cell in queues.get_row_at(0)]
+        first = queues.row_text(0)
         assert first[:3] == [
             expected.queues[0].queue,
             str(expected.queues[0].volume),
@@ -135,7 +136,7 @@ async def test_move_an_agents_whole_queue_after_confirming_count_and_owner(
         # The board re-read: the source holds none of them now.
         await wait_for(pilot, lambda: "last move" in screen_text(app))
         row = screen.agent_logins.index(source)
-        cells = [c.plain for c in screen.query_one("#sup-agents", DataTable).get_row_at(row)]
+        cells = screen.query_one("#sup-agents", BoardTable).row_text(row)
         assert cells[2:4] == ["0", "0"]
 
 

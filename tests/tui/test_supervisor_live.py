@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from textual.widgets import DataTable
 
 from agentcli.domain.mutations import Mutation, MutationType
 from agentcli.server.app import create_app
@@ -30,6 +29,7 @@ from agentcli.sync.status import set_state
 from agentcli.tui.app import ConsoleApp
 from agentcli.tui.live import LiveSync
 from agentcli.tui.screens.supervisor import ConfirmModal, PromptModal, SupervisorScreen
+from agentcli.tui.widgets.board_table import BoardTable
 from tests.tui.helpers import screen_text, settle, wait_for
 
 SIZE = (160, 48)
@@ -76,8 +76,8 @@ def _server_one(helpdesk: Helpdesk, sql: str, **params: object) -> tuple:
 
 
 def _row(screen: SupervisorScreen, login: str) -> list[str]:
-    table = screen.query_one("#sup-agents", DataTable)
-    return [cell.plain for cell in table.get_row_at(screen.agent_logins.index(login))]
+    table = screen.query_one("#sup-agents", BoardTable)
+    return table.row_text(screen.agent_logins.index(login))
 
 
 async def test_board_follows_the_server_live_and_a_move_is_applied_and_reported(

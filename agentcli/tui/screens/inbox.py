@@ -169,13 +169,13 @@ class InboxScreen(ConsoleScreen):
         """The supervisor board, with the marked tickets to move (supervisors and admins; the
         server enforces the role on every move anyway)."""
         from agentcli.store.workload import agent_role
-        from agentcli.tui.screens.supervisor import SupervisorScreen
+        from agentcli.tui.screens.supervisor import open_board
 
         app = self.console
         if agent_role(app.main_db(), app.me or "") not in ("supervisor", "admin"):
             self.notice(app.tr("sup.only"), error=True)
             return
-        app.push_screen(SupervisorScreen(marked=list(self.tickets.marked)))
+        open_board(app, list(self.tickets.marked))
 
     def action_metrics(self) -> None:
         from agentcli.tui.screens.metrics import MetricsScreen

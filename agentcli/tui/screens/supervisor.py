@@ -7,14 +7,18 @@ confirm step showing how many tickets and whose; the sync pushes them at once, a
 then lists what was applied and what the server skipped because an agent took or answered
 the ticket meanwhile (those stay in the conflicts screen, `c`).
 
-Tables are DataTables: bounded by the number of agents and queues, never by tickets.
+The tables are bounded by the number of agents and queues, never by tickets; they are
+`BoardTable`s (rows painted from strips rendered once per refresh), not DataTables, whose
+re-render of every cell on each change cost a third of the refresh budget.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, ClassVar
 
+import sqlite_utils
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -29,6 +33,7 @@ from agentcli.domain.mutations import Mutation
 from agentcli.domain.query import QuerySyntaxError
 from agentcli.domain.rebalance import Move, Proposal
 from agentcli.domain.vocabulary import Priority
+from agentcli.store.db import open_store
 from agentcli.store.outbox import MutationError
 from agentcli.store.reassign import (
     Outcomes,
@@ -46,11 +51,23 @@ from agentcli.store.workload import Board, board
 from agentcli.tui.i18n import Translator
 from agentcli.tui.keymap import SUPERVISOR_BINDINGS
 from agentcli.tui.screens.base import ConsoleScreen
+from agentcli.tui.widgets.board_table import BoardTable
 
 if TYPE_CHECKING:
+    from agentcli.tui.app import ConsoleApp
     from agentcli.tui.live import Presence
 
-SHOWN_PROBLEMS = 8  # skipped/rejected tickets listed under the board; the rest in `c`
+# (column key, right-aligned): headers are i18n "sup.col.<key>".
+AGENT_COLUMNS = (("agent", False), ("presence", False), ("open", True), ("pending", True),
+                 ("at_risk", True), ("breached", True), ("capacity", True),
+                 ("languages", False), ("last", True))  # fmt: skip
+QUEUE_COLUMNS = (("queue", False), ("volume", True), ("unassigned", True), ("oldest", True),
+                 ("at_risk", True), ("breached", True), ("channels", False))  # fmt: skip
+BOARD_SCREEN = "supervisor"
+SHOWN_PROBLEMS = 8
+# A board read is reused while no other connection committed (PRAGMA data_version), e.g. for
+# a presence event; at-risk counts move with the clock, so never for longer than this.
+STALE_AFTER = 30  # skipped/rejected tickets listed under the board; the rest in `c`
 
 
 def ago(now: int, moment: int | None) -> str:
@@ -76,50 +93,63 @@ def _number(value: int, style: str = "") -> Text:
     return Text(str(value), style=style if value else "dim", justify="right")
 
 
+def open_board(app: ConsoleApp, marked: list[int]) -> None:
+    """Show the board with the inbox's marked tickets. One screen per console, installed on
+    first use and kept when closed: its connection stays warm and its last read shows at
+    once on reopening (then refreshes)."""
+    if not app.is_screen_installed(BOARD_SCREEN):
+        app.install_screen(SupervisorScreen(), name=BOARD_SCREEN)
+    screen = app.get_screen(BOARD_SCREEN)
+    assert isinstance(screen, SupervisorScreen)
+    screen.marked = marked
+    app.push_screen(screen)
+
+
 class SupervisorScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [*ConsoleScreen.BINDINGS, *SUPERVISOR_BINDINGS]
     DEFAULT_CSS = """
-    SupervisorScreen DataTable { height: auto; max-height: 50%; }
     SupervisorScreen .sup-heading { margin-top: 1; text-style: bold; }
     #sup-notice, #sup-moves { height: auto; padding: 0 1; }
     """
 
     def __init__(self, marked: list[int] | None = None) -> None:
-        super().__init__(id="supervisor")
+        super().__init__(id=BOARD_SCREEN)
         self.marked = list(marked or [])
         self.agent_logins: list[str] = []
         self.active_agents: set[str] = set()
         self.queue_names: list[str] = []
         self.moves: list[Mutation] = []  # the last queued move, followed until it settles
         self.last_refresh: float | None = None  # seconds the last board read took
+        self._board_lock = threading.Lock()
+        self._board_db: sqlite_utils.Database | None = None
+        self._last_board: tuple[int, Board] | None = None  # (data_version, board read then)
 
     def compose(self) -> ComposeResult:
         tr = self.console.tr
         yield Static(Text(tr("sup.title"), style="bold"), id="sup-summary")
         yield Static(Text(tr("sup.help"), style="dim"))
         yield Static(Text(tr("sup.agents")), classes="sup-heading")
-        yield DataTable(id="sup-agents", cursor_type="row")
+        yield BoardTable(
+            [(tr(f"sup.col.{k}"), right) for k, right in AGENT_COLUMNS], id="sup-agents"
+        )
         yield Static(Text(tr("sup.queues")), classes="sup-heading")
-        yield DataTable(id="sup-queues", cursor_type="row")
+        yield BoardTable(
+            [(tr(f"sup.col.{k}"), right) for k, right in QUEUE_COLUMNS], id="sup-queues"
+        )
         yield Static("", id="sup-notice")
         yield Static("", id="sup-moves")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
         super().on_mount()
-        tr = self.console.tr
-        agents = self.query_one("#sup-agents", DataTable)
-        for key in ("agent", "presence", "open", "pending", "at_risk", "breached", "capacity",
-                    "languages", "last"):  # fmt: skip
-            agents.add_column(tr(f"sup.col.{key}"), key=key)
-        queues = self.query_one("#sup-queues", DataTable)
-        for key in ("queue", "volume", "unassigned", "oldest", "at_risk", "breached", "channels"):
-            queues.add_column(tr(f"sup.col.{key}"), key=key)
-        agents.focus()
+        self.query_one("#sup-agents", BoardTable).focus()
+
+    def on_screen_resume(self) -> None:
+        """Shown (first time or again): read the board now; live refreshes follow."""
         self.refresh_board()
 
     def focus_default(self) -> None:
-        self.query_one("#sup-agents", DataTable).focus()
+        self.query_one("#sup-agents", BoardTable).focus()
 
     def notice(self, text: str, error: bool = False) -> None:
         # The shared `#notice` line docks at the bottom under the status line, which covers
@@ -132,13 +162,28 @@ class SupervisorScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, group="board")
     def refresh_board(self) -> None:
         app = self.console
-        db = app.store.db()
         started = time.perf_counter()
-        found = board(db, now=app.clock())
-        result = outcomes(db, self.moves) if self.moves else None
+        with self._board_lock:  # a cancelled refresh may still be reading: one at a time
+            if self._board_db is None:
+                # The board's own connection, kept warm: a worker runs on a new thread each
+                # time, and StoreAccess would give each a cold one (twice the time at 1M).
+                self._board_db = open_store(app.store.path, check_same_thread=False)
+            db = self._board_db
+            version = db.conn.execute("PRAGMA data_version").fetchone()[0]
+            now = app.clock()
+            last = self._last_board
+            if last is None or version != last[0] or now - last[1].now >= STALE_AFTER:
+                last = self._last_board = (version, board(db, now=now))
+            result = outcomes(db, self.moves) if self.moves else None
         presence = app.live.present() if app.live is not None else {}
         seconds = time.perf_counter() - started
-        self.app.call_from_thread(self._show, found, presence, result, seconds)
+        self.app.call_from_thread(self._show, last[1], presence, result, seconds)
+
+    def on_unmount(self) -> None:
+        with self._board_lock:
+            if self._board_db is not None:
+                self._board_db.conn.close()
+                self._board_db = None
 
     def after_sync(self) -> None:
         """The live sync brought changes or presence: read the board again (a worker)."""
@@ -180,7 +225,7 @@ class SupervisorScreen(ConsoleScreen):
                     Text(ago(found.now, a.last_activity), justify="right"),
                 )
             )
-        self._fill(self.query_one("#sup-agents", DataTable), rows)
+        self.query_one("#sup-agents", BoardTable).set_rows(rows)
         queue_rows = [
             (
                 Text(inert(q.queue)),
@@ -193,7 +238,7 @@ class SupervisorScreen(ConsoleScreen):
             )
             for q in found.queues
         ]
-        self._fill(self.query_one("#sup-queues", DataTable), queue_rows)
+        self.query_one("#sup-queues", BoardTable).set_rows(queue_rows)
         total_open = sum(a.open for a in found.agents)
         summary = tr(
             "sup.summary",
@@ -207,16 +252,6 @@ class SupervisorScreen(ConsoleScreen):
         title.append("  " + summary, style="")
         self.query_one("#sup-summary", Static).update(title)
         self._show_result(result)
-
-    @staticmethod
-    def _fill(table: DataTable[Text], rows: list[tuple[Text, ...]]) -> None:
-        """Replace the rows, keeping the cursor on the same row number (a live refresh must
-        not move the supervisor's place)."""
-        row = table.cursor_row
-        table.clear()
-        table.add_rows(rows)
-        if rows:
-            table.move_cursor(row=min(row, len(rows) - 1))
 
     def _show_result(self, result: Outcomes | None) -> None:
         view = self.query_one("#sup-moves", Static)
@@ -249,11 +284,11 @@ class SupervisorScreen(ConsoleScreen):
 
     def action_cursor(self, step: int) -> None:
         focused = self.focused
-        if isinstance(focused, DataTable):
-            focused.move_cursor(row=max(0, focused.cursor_row + step))
+        if isinstance(focused, BoardTable):
+            focused.move_cursor(focused.cursor_row + step)
 
     def action_reassign_agent(self) -> None:
-        table = self.query_one("#sup-agents", DataTable)
+        table = self.query_one("#sup-agents", BoardTable)
         if not self.agent_logins:
             return
         login = self.agent_logins[min(table.cursor_row, len(self.agent_logins) - 1)]
