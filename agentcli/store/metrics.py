@@ -20,7 +20,8 @@ import json
 import sqlite3
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from agentcli.domain.metrics import (
@@ -52,6 +53,8 @@ GROUPS = {
 NO_GROUP = {"agent": "(unassigned)", "case": "(no case)"}
 _UNRESOLVED = tuple(str(s) for s in Status if s.is_unresolved)
 _RESOLVED = tuple(str(s) for s in Status if not s.is_unresolved)
+# Tickets computed per write transaction: a cold 1M-ticket report still yields the lock often.
+WRITE_CHUNK = 20_000
 # Business-hours lookups are precomputed from this long before a cohort starts (a clock
 # paused then resumed is looked up no earlier than creation) to this long after now.
 _CLOCK_SLACK = 400 * 86_400
@@ -148,38 +151,55 @@ def _forget_touched(conn: sqlite3.Connection) -> None:
         _set_meta(conn, key, newest)
 
 
-def refresh(db: Db, config: SlaConfig, start: int, end: int, now: int, clock: BusinessClock) -> int:
-    """Bring the cached figures of tickets created in [start, end) up to date; return how
-    many were recomputed. One write transaction."""
-    conn = connection(db)
-    conn.executescript(_CACHE_SCHEMA)
+@contextmanager
+def _writing(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("BEGIN IMMEDIATE")
     try:
-        fingerprint = _fingerprint(config)
-        if _meta(conn, "policy") != fingerprint:
-            conn.execute("DELETE FROM metrics_tickets")
-            _set_meta(conn, "policy", fingerprint)
-        _forget_touched(conn)
-        stale = [
-            row[0]
-            for row in conn.execute(
-                "SELECT t.id FROM tickets t LEFT JOIN metrics_tickets m ON m.ticket_id = t.id"
-                " WHERE t.created_at >= ? AND t.created_at < ? AND (m.ticket_id IS NULL"
-                " OR m.version != t.version OR m.updated_at != t.updated_at"
-                " OR m.recheck_at <= ?)",
-                (start, end, now),
-            )
-        ]
-        if stale:
-            conn.executemany(
-                "INSERT OR REPLACE INTO metrics_tickets VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _compute(conn, config, stale, now, clock),
-            )
+        yield
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def refresh(db: Db, config: SlaConfig, start: int, end: int, now: int, clock: BusinessClock) -> int:
+    """Bring the cached figures of tickets created in [start, end) up to date; return how
+    many were recomputed.
+
+    Computing is done outside any write transaction and stored WRITE_CHUNK tickets at a time,
+    so a cold report over 100,000s of tickets never holds the store's write lock for long
+    (the sync writes to the same file). A ticket that changes meanwhile is stored with the
+    version it was computed from, and so is recomputed by the next report.
+    """
+    conn = connection(db)
+    conn.executescript(_CACHE_SCHEMA)
+    with _writing(conn):
+        fingerprint = _fingerprint(config)
+        if _meta(conn, "policy") != fingerprint:
+            conn.execute("DELETE FROM metrics_tickets")
+            _set_meta(conn, "policy", fingerprint)
+        # Watermarks move before anything is read: what arrives later is seen next time.
+        _forget_touched(conn)
+    # INDEXED BY: with statistics the planner may prefer a full scan for a wide range.
+    stale = [
+        row[0]
+        for row in conn.execute(
+            "SELECT t.id FROM tickets t INDEXED BY tickets_by_created"
+            " LEFT JOIN metrics_tickets m ON m.ticket_id = t.id"
+            " WHERE t.created_at >= ? AND t.created_at < ? AND (m.ticket_id IS NULL"
+            " OR m.version != t.version OR m.updated_at != t.updated_at"
+            " OR m.recheck_at <= ?)",
+            (start, end, now),
+        )
+    ]
+    for first in range(0, len(stale), WRITE_CHUNK):
+        rows = list(_compute(conn, config, stale[first : first + WRITE_CHUNK], now, clock))
+        with _writing(conn):
+            conn.executemany(
+                "INSERT OR REPLACE INTO metrics_tickets VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
     return len(stale)
 
 
@@ -190,6 +210,9 @@ def _compute(
     now: int,
     clock: BusinessClock,
 ) -> Iterable[tuple[object, ...]]:
+    # The ids go through a temp table (no write lock: temp is private to the connection);
+    # CROSS JOIN keeps it the outer loop, so each ticket's rows are an index range even when
+    # the planner's statistics (there are none for the temp table) would suggest a scan.
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS metrics_ids (id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM temp.metrics_ids")
     conn.executemany("INSERT INTO temp.metrics_ids(id) VALUES (?)", ((i,) for i in ids))
@@ -198,7 +221,7 @@ def _compute(
     # (pending) are not replies.
     for ticket_id, at, by_agent in conn.execute(
         "SELECT m.ticket_id, m.created_at, m.author_kind = 'agent' FROM temp.metrics_ids i"
-        " JOIN messages m ON m.ticket_id = i.id"
+        " CROSS JOIN messages m ON m.ticket_id = i.id"
         " WHERE m.kind = 'public' AND m.author_kind != 'system' AND m.pending = 0"
     ):
         posts[ticket_id].append((at, bool(by_agent)))
@@ -206,7 +229,7 @@ def _compute(
     csat: dict[int, str] = {}
     for ticket_id, field, at, old, new in conn.execute(
         "SELECT e.ticket_id, e.field, e.at, e.old, e.new FROM temp.metrics_ids i"
-        " JOIN ticket_events e ON e.ticket_id = i.id"
+        " CROSS JOIN ticket_events e ON e.ticket_id = i.id"
         " WHERE e.field IN ('status', 'csat') ORDER BY e.ticket_id, e.id"
     ):
         if field == "status":
@@ -216,7 +239,7 @@ def _compute(
     targets_for = {}
     for ticket_id, created, status, updated, version, priority, tier in conn.execute(
         "SELECT t.id, t.created_at, t.status, t.updated_at, t.version, t.priority,"
-        " coalesce(c.tier, 'regular') FROM temp.metrics_ids i JOIN tickets t ON t.id = i.id"
+        " coalesce(c.tier, 'regular') FROM temp.metrics_ids i CROSS JOIN tickets t ON t.id = i.id"
         " LEFT JOIN customers c ON c.id = t.requester_id"
     ):
         key = (priority, tier)
@@ -275,8 +298,7 @@ def report(db: Db, config: SlaConfig, *, by: str, start: int, end: int, now: int
             group_concat(m.resolution), count(m.first_reply_met), sum(m.first_reply_met),
             sum(m.next_reply_judged), sum(m.next_reply_met), count(m.resolution_met),
             sum(m.resolution_met), sum(m.solved), sum(m.one_touch),
-            sum(m.reopens > 0 AND m.solved), sum(m.csat IS 'good'), sum(m.csat IS 'bad'),
-            sum(NOT m.solved)
+            sum(m.reopens > 0 AND m.solved), sum(m.csat IS 'good'), sum(m.csat IS 'bad')
         FROM tickets t INDEXED BY tickets_by_created
         JOIN metrics_tickets m ON m.ticket_id = t.id
         WHERE t.created_at >= ? AND t.created_at < ?
@@ -286,7 +308,7 @@ def report(db: Db, config: SlaConfig, *, by: str, start: int, end: int, now: int
     rows = []
     for record in connection(db).execute(sql, (start, end)):
         (key, tickets, first, nexts, resolutions, fr_judged, fr_met, nr_judged, nr_met,
-         res_judged, res_met, solved, one_touch, reopened, good, bad, backlog) = record  # fmt: skip
+         res_judged, res_met, solved, one_touch, reopened, good, bad) = record  # fmt: skip
         tally = Tally(
             tickets=tickets,
             first_reply=_ints(first),
@@ -299,7 +321,7 @@ def report(db: Db, config: SlaConfig, *, by: str, start: int, end: int, now: int
             reopened=reopened,
             good=good,
             bad=bad,
-            backlog=backlog,
+            backlog=tickets - solved,
         )
         name = key if key else NO_GROUP.get(by, "(none)")
         rows.append(GroupRow(name, tally.summary()))

@@ -26,12 +26,13 @@ BENCHES: dict[str, list[str]] = {
     "inbox": ["--db", "{db}"],
     "search": ["--db", "{db}"],
     "tui": ["--db", "{db}"],
+    "report": ["--db", "{db}"],  # works on a private copy of the store
     "macros": [],
     "server": [],  # seeds its own 100k-ticket servers (SQLite; PostgreSQL with AGENTCLI_TEST_PG)
     "sync": [],  # a 100k-ticket `agentcli serve` process and a client store
     "supervisor": ["--db", "{db}"],  # + a 20k-ticket `agentcli serve` for the bulk push
 }
-NEEDS_STORE = {"inbox", "search", "tui", "supervisor"}
+NEEDS_STORE = {"inbox", "search", "tui", "report", "supervisor"}
 
 
 def machine() -> str:
