@@ -30,6 +30,7 @@ from agentcli.macros.model import LOCALES, Macro, MacroError
 from agentcli.macros.preview import Preview, preview, to_mutations
 from agentcli.macros.render import Renderer, locale_for, normalize_locale
 from agentcli.macros.suggest import suggest
+from agentcli.store.macro_usage import similar_macro_usage
 
 SHARED_ENV = "AGENTCLI_SHARED_MACROS"
 PERSONAL_ENV = "AGENTCLI_PERSONAL_MACROS"
@@ -389,6 +390,7 @@ def suggest_command(obj: CliContext, ticket_id: int, limit: int, me: str, as_jso
         glossary,
         locale_for(context),
         limit,
+        usage=similar_macro_usage(obj.db, ticket_id),
     )
     if as_json:
         print_json([s.as_dict() for s in found])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -24,6 +25,37 @@ class MutationType(StrEnum):
 COMPARE_AND_SET = frozenset({MutationType.ASSIGN, MutationType.SET_STATUS, MutationType.SET_CASE})
 # Messages are append-only and never conflict.
 APPEND_ONLY = frozenset({MutationType.REPLY, MutationType.NOTE})
+
+
+# A reply or note may name the macros it was written with (payload "macros"): the server
+# records one audit event each, which `macro suggest` counts on similar tickets. Bounded so
+# a hostile client cannot bloat the trail.
+MAX_MACROS = 10
+MAX_MACRO_ID = 64
+
+
+def macros_problem(value: Any) -> str | None:
+    """Why `value` is not a valid "macros" payload (a list of short ids), or None."""
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_MACROS
+        or not all(isinstance(item, str) and _short_id(item) for item in value)
+    ):
+        return (
+            f"payload.macros must be a list of at most {MAX_MACROS} macro ids"
+            f" (1-{MAX_MACRO_ID} printable characters each)"
+        )
+    return None
+
+
+def applied_macros(ids: Iterable[str]) -> list[str]:
+    """The ids a sender puts in "macros": each once, in order, cut to what the server takes
+    (the count is a ranking hint, so a 12th stacked macro is dropped, not the reply)."""
+    return [item for item in dict.fromkeys(ids) if _short_id(item)][:MAX_MACROS]
+
+
+def _short_id(item: str) -> bool:
+    return 0 < len(item) <= MAX_MACRO_ID and item.isprintable() and item == item.strip()
 
 
 class Outcome(StrEnum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agentcli.domain.mutations import Mutation, MutationType
+from agentcli.domain.mutations import Mutation, MutationType, applied_macros
 from agentcli.macros.actions import case_steps, snooze_until
 from agentcli.macros.model import Macro, MacroError
 from agentcli.macros.render import Renderer, locale_for
@@ -159,7 +159,10 @@ def to_mutations(
         out.append(Mutation(kind, ticket_id, base_version, payload))
 
     if preview.text and preview.text.strip():
-        add(MutationType.REPLY, {"body": preview.text})
+        # The reply names its macro: the server's audit trail feeds `macro suggest`.
+        add(
+            MutationType.REPLY, {"body": preview.text, "macros": applied_macros([preview.macro_id])}
+        )
     for note in preview.notes:
         add(MutationType.NOTE, {"body": note})
     for step in preview.steps:

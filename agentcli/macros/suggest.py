@@ -7,6 +7,8 @@ is never a black box:
   * glossary terms found in the customer's last message that the macro mentions (+2 each)
   * other words the message shares with the macro's title, tags and category (+1 each)
   * no body in the customer's language (zh-TW counts as covered by zh-CN) (-2)
+  * agents used it on similar tickets (`usage`, read by agentcli.store.macro_usage): +1 per
+    doubling of the count, at most +3, so habit breaks ties without outvoting the ticket
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from agentcli.macros.model import Macro
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+USAGE_CAP = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,10 @@ def suggest(
     glossary: Glossary,
     locale: str,
     limit: int = 5,
+    usage: Mapping[str, int] | None = None,
 ) -> list[Suggestion]:
+    """The best `limit` macros for the ticket in `context`; `usage` maps macro ids to the
+    number of similar tickets they were used on."""
     ticket = context.get("ticket") or {}
     case = context.get("case") or {}
     channel = ticket.get("channel")
@@ -91,7 +97,18 @@ def suggest(
         if not covered:
             score -= 2
             reasons.append(f"no {locale} text")
+        used = (usage or {}).get(macro.id, 0)
+        if used > 0:
+            points = usage_points(used)
+            score += points
+            plural = "s" if used != 1 else ""
+            reasons.append(f"used on {used} similar ticket{plural} (+{points})")
         if score > 0:
             out.append(Suggestion(macro, score, tuple(reasons)))
     out.sort(key=lambda s: -s.score)
     return out[:limit]
+
+
+def usage_points(count: int) -> int:
+    """1 use: +1, 2-3: +2, 4 or more: +3."""
+    return min(USAGE_CAP, count.bit_length()) if count > 0 else 0

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from agentcli.domain.cases import CaseState, CaseType, InvalidTransition, check_transition
 from agentcli.domain.clock import now_epoch
-from agentcli.domain.mutations import MutationType, Outcome
+from agentcli.domain.mutations import MutationType, Outcome, macros_problem
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
 from agentcli.server.audit import mutation_client, record_changes, record_event
 from agentcli.server.db import write_tx
@@ -182,6 +182,18 @@ def _audit(
             new=extra["message_id"],
             at=at,
         )
+        # The macros the message was written with (validated in `_message`), each once.
+        for macro_id in dict.fromkeys(mutation.payload.get("macros", [])):
+            record_event(
+                conn,
+                ticket_id=after["id"],
+                actor=agent["login"],
+                client=client,
+                field="macro",
+                old=None,
+                new=macro_id,
+                at=at,
+            )
     record_changes(conn, before, after, actor=agent["login"], client=client, at=at)
 
 
@@ -224,6 +236,9 @@ def _message(kind: MessageKind) -> Callable[..., Changes]:
         conn: Connection, agent: Mapping[str, Any], ticket: RowMapping, mutation: Incoming
     ) -> Changes:
         body = _text(mutation.payload, "body")
+        problem = macros_problem(mutation.payload.get("macros", []))
+        if problem:
+            raise Rejected(problem)
         message, _seq = append_message(
             conn,
             ticket_id=ticket["id"],

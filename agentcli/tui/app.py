@@ -20,7 +20,7 @@ from textual import events, work
 from textual.app import App
 
 from agentcli.domain.clock import now_epoch
-from agentcli.domain.mutations import Mutation, MutationType
+from agentcli.domain.mutations import Mutation, MutationType, applied_macros
 from agentcli.domain.sla_policy import SlaConfig
 from agentcli.store.drafts import delete_draft, save_draft
 from agentcli.store.views import builtin_views, list_views
@@ -404,7 +404,10 @@ class ConsoleApp(App[None]):
         mutations: list[Mutation] = []
         if body.strip():
             kind_type = MutationType.NOTE if kind == "note" else MutationType.REPLY
-            mutations.append(Mutation(kind_type, screen.ticket_id, version, {"body": body}))
+            payload: dict[str, Any] = {"body": body}
+            if macros:  # the macros it was written with, for the audit trail and suggestions
+                payload["macros"] = applied_macros(str(chosen["id"]) for chosen in macros)
+            mutations.append(Mutation(kind_type, screen.ticket_id, version, payload))
         if macros and self.library is not None and self.renderer is not None:
             context = screen.macro_context()
             for chosen in macros:

@@ -91,6 +91,8 @@ class TicketDetail:
     order: dict[str, Any] | None
     messages: list[MessageView]
     others: list[dict[str, Any]] = field(default_factory=list)
+    # {macro id: similar tickets it was used on}, for the macro picker's suggestions
+    macro_usage: dict[str, int] = field(default_factory=dict)
 
     @property
     def tags(self) -> list[str]:

@@ -4,6 +4,8 @@ whose actions are queued on send."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -48,6 +50,8 @@ class PickerContext:
     locale: str
     last_message: str
     channel: str | None
+    # macro id -> similar tickets it was used on (read by the ticket screen's worker)
+    usage: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 class MacroPicker(ModalScreen[MacroChoice | None]):
@@ -88,7 +92,12 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
     def on_mount(self) -> None:
         ctx = self.ctx
         found = suggest(
-            ctx.library.visible(), ctx.context, ctx.last_message, ctx.glossary, ctx.locale
+            ctx.library.visible(),
+            ctx.context,
+            ctx.last_message,
+            ctx.glossary,
+            ctx.locale,
+            usage=ctx.usage,
         )
         self._suggested = {s.macro.id for s in found}
         search = self.query_one("#picker-search", Input)

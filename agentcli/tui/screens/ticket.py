@@ -18,6 +18,7 @@ from agentcli.macros.render import locale_for
 from agentcli.store.drafts import load_draft
 from agentcli.store.history import PAGE as HISTORY_PAGE
 from agentcli.store.history import ticket_history
+from agentcli.store.macro_usage import similar_macro_usage
 from agentcli.tui.data import TicketDetail, agent_row, load_ticket
 from agentcli.tui.keymap import TICKET_BINDINGS
 from agentcli.tui.messages import HistoryLoaded, TicketLoaded
@@ -91,7 +92,11 @@ class TicketScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, group="ticket")
     def _read(self, ticket_id: int) -> None:
-        detail = load_ticket(self.console.store.db(), ticket_id)
+        db = self.console.store.db()
+        detail = load_ticket(db, ticket_id)
+        if detail is not None:
+            # Read here, off the UI thread, so the picker's suggestions cost no store read.
+            detail.macro_usage = similar_macro_usage(db, ticket_id, now=self.console.clock())
         self.post_message(TicketLoaded(ticket_id, detail))
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
@@ -256,6 +261,7 @@ class TicketScreen(ConsoleScreen):
             locale=locale_for(self.macro_context()),
             last_message=self.detail.last_customer_message(),
             channel=self.detail.ticket.get("channel"),
+            usage=self.detail.macro_usage,
         )
 
     def macro_context(self) -> dict[str, Any]:
