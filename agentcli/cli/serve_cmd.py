@@ -197,6 +197,45 @@ def agents_list(db: str | None, as_json: bool) -> None:
         )
 
 
+@agents.command("set")
+@click.argument("login")
+@click.option("--role", type=click.Choice([r.value for r in Role]))
+@click.option("--name", help="Display name.")
+@click.option("--languages", help="Comma separated, e.g. zh,uk,en (replaces the list).")
+@click.option("--queues", help="Comma separated queue names (replaces the list).")
+@click.option("--capacity", type=click.IntRange(0, 10_000))
+@click.option("--db", "db", help=DB_HELP)
+def agents_set(
+    login: str,
+    role: str | None,
+    name: str | None,
+    languages: str | None,
+    queues: str | None,
+    capacity: int | None,
+    db: str | None,
+) -> None:
+    """Change an agent's role, name, languages, queues or capacity."""
+    from agentcli.server.auth import LastAdmin, update_agent
+
+    changes: dict[str, object] = {"role": role, "name": name, "capacity": capacity}
+    changes |= {
+        "languages": None if languages is None else _split(languages),
+        "queues": None if queues is None else _split(queues),
+    }
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if not changes:
+        raise click.UsageError(
+            "nothing to change: give --role, --name, --languages, --queues or --capacity"
+        )
+    try:
+        row = update_agent(_engine(db), login, changes)
+    except LastAdmin as error:
+        raise click.ClickException(str(error)) from None
+    if row is None:
+        raise click.ClickException(f"no agent {login!r}")
+    click.echo(json.dumps(row, ensure_ascii=False))
+
+
 @agents.command("token")
 @click.argument("login")
 @click.option("--db", "db", help=DB_HELP)

@@ -86,6 +86,16 @@ class NewAgent(BaseModel):
     capacity: int = Field(default=20, ge=0, le=10_000)
 
 
+class AgentChanges(BaseModel):
+    """The fields an admin may change on an agent; absent fields stay as they are."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    languages: list[str] | None = Field(default=None, max_length=20)
+    queues: list[str] | None = Field(default=None, max_length=50)
+    capacity: int | None = Field(default=None, ge=0, le=10_000)
+
+
 class NewAgentToken(BaseModel):
     login: str
     token: str = Field(description="shown once; the server keeps only its hash")

@@ -23,6 +23,7 @@ from agentcli.domain.vocabulary import Channel, Role
 from agentcli.server import auth, csat, webhooks
 from agentcli.server.api_models import (
     MAX_ID,
+    AgentChanges,
     ChangePage,
     ErrorBody,
     Me,
@@ -278,6 +279,18 @@ def create_app(
         except auth.AgentExists as error:
             raise HTTPException(409, str(error)) from None
         return {"login": body.login, "token": token}
+
+    @app.patch(f"{API}/agents/{{login}}", response_model=Me, tags=["agents"])
+    def change_agent(agent: Agent, login: str, body: AgentChanges) -> dict[str, Any]:
+        require(agent, Role.ADMIN)
+        try:
+            changed = auth.update_agent(engine, login, body.model_dump(exclude_none=True))
+        except auth.LastAdmin as error:
+            raise HTTPException(409, str(error)) from None
+        if changed is None:
+            raise HTTPException(404, f"no agent {login!r}")
+        hub.poke()
+        return changed
 
     @app.post(f"{API}/agents/{{login}}/disable", response_model=Me, tags=["agents"])
     def disable_agent(agent: Agent, login: str) -> dict[str, Any]:

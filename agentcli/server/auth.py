@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -27,6 +27,10 @@ TOKEN_PREFIX = "acli_"
 
 class AgentExists(ValueError):
     pass
+
+
+class LastAdmin(ValueError):
+    """The change would leave the server with no active admin to manage it."""
 
 
 def new_token() -> str:
@@ -77,6 +81,34 @@ def set_active(engine: Engine, login: str, active: bool) -> bool:
         row = conn.execute(select(agents).where(agents.c.login == login)).mappings().one()
         append_change(conn, "agent", row)
     return True
+
+
+def update_agent(engine: Engine, login: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Change an agent's name, role, languages, queues or capacity (the keys present in
+    `changes`); the new state goes to the change feed so supervisors' boards see it. None: no
+    such agent."""
+    values = {
+        key: json.dumps(list(value)) if key in ("languages", "queues") else value
+        for key, value in changes.items()
+    }
+    if "role" in values:
+        values["role"] = str(Role(values["role"]))
+    with write_tx(engine) as conn:
+        current = conn.execute(select(agents).where(agents.c.login == login)).mappings().first()
+        if current is None:
+            return None
+        if current["role"] == Role.ADMIN and values.get("role", Role.ADMIN) != Role.ADMIN:
+            others = select(agents.c.login).where(
+                agents.c.role == str(Role.ADMIN), agents.c.active, agents.c.login != login
+            )
+            if conn.execute(others).first() is None:
+                raise LastAdmin(f"{login!r} is the last active admin")
+        if values:
+            conn.execute(agents.update().where(agents.c.login == login).values(**values))
+        row = conn.execute(select(agents).where(agents.c.login == login)).mappings().one()
+        if values:
+            append_change(conn, "agent", row)
+    return agent_public(row)
 
 
 def rotate_token(engine: Engine, login: str) -> str | None:
