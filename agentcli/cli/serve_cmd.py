@@ -255,8 +255,11 @@ def agents_token(login: str, db: str | None) -> None:
 @click.option("--db", "db", help=DB_HELP)
 def agents_disable(login: str, db: str | None) -> None:
     """Disable an agent: its token stops working at once."""
-    from agentcli.server.auth import set_active
+    from agentcli.server.auth import LastAdmin, set_active
 
-    if not set_active(_engine(db), login, False):
-        raise click.ClickException(f"no agent {login!r}")
+    try:
+        if not set_active(_engine(db), login, False):
+            raise click.ClickException(f"no agent {login!r}")
+    except LastAdmin as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"disabled {login}")

@@ -295,8 +295,11 @@ def create_app(
     @app.post(f"{API}/agents/{{login}}/disable", response_model=Me, tags=["agents"])
     def disable_agent(agent: Agent, login: str) -> dict[str, Any]:
         require(agent, Role.ADMIN)
-        if not auth.set_active(engine, login, False):
-            raise HTTPException(404, f"no agent {login!r}")
+        try:
+            if not auth.set_active(engine, login, False):
+                raise HTTPException(404, f"no agent {login!r}")
+        except auth.LastAdmin as error:
+            raise HTTPException(409, str(error)) from None
         return next(a for a in auth.list_agents(engine) if a["login"] == login)
 
     app.state.after_apply = workflow

@@ -75,12 +75,24 @@ def add_agent(
 def set_active(engine: Engine, login: str, active: bool) -> bool:
     """Enable or disable an agent; False when there is no such agent."""
     with write_tx(engine) as conn:
-        if conn.execute(select(agents.c.login).where(agents.c.login == login)).first() is None:
+        current = conn.execute(select(agents).where(agents.c.login == login)).mappings().first()
+        if current is None:
             return False
+        if not active and current["role"] == Role.ADMIN:
+            _keep_an_admin(conn, login)
         conn.execute(agents.update().where(agents.c.login == login).values(active=active))
         row = conn.execute(select(agents).where(agents.c.login == login)).mappings().one()
         append_change(conn, "agent", row)
     return True
+
+
+def _keep_an_admin(conn: Connection, login: str) -> None:
+    """Refuse a change that takes `login`, an admin, away while no other active admin exists."""
+    others = select(agents.c.login).where(
+        agents.c.role == str(Role.ADMIN), agents.c.active, agents.c.login != login
+    )
+    if conn.execute(others).first() is None:
+        raise LastAdmin(f"{login!r} is the last active admin")
 
 
 def update_agent(engine: Engine, login: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -98,11 +110,7 @@ def update_agent(engine: Engine, login: str, changes: Mapping[str, Any]) -> dict
         if current is None:
             return None
         if current["role"] == Role.ADMIN and values.get("role", Role.ADMIN) != Role.ADMIN:
-            others = select(agents.c.login).where(
-                agents.c.role == str(Role.ADMIN), agents.c.active, agents.c.login != login
-            )
-            if conn.execute(others).first() is None:
-                raise LastAdmin(f"{login!r} is the last active admin")
+            _keep_an_admin(conn, login)
         if values:
             conn.execute(agents.update().where(agents.c.login == login).values(**values))
         row = conn.execute(select(agents).where(agents.c.login == login)).mappings().one()

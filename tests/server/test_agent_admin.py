@@ -60,6 +60,8 @@ def test_the_last_admin_cannot_be_demoted(live: Live) -> None:
     with live.client("admin") as http:
         refused = http.patch("/api/v1/agents/admin", json={"role": "supervisor"})
         assert refused.status_code == 409 and "last active admin" in refused.text
+        assert http.post("/api/v1/agents/admin/disable").status_code == 409
+        assert http.get("/api/v1/me").json()["role"] == "admin"  # still in charge
         assert http.patch("/api/v1/agents/sup", json={"role": "admin"}).status_code == 200
         # With a second admin the first may step down.
         assert http.patch("/api/v1/agents/admin", json={"role": "agent"}).json()["role"] == "agent"
