@@ -22,11 +22,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from agentcli.domain.mutations import APPEND_ONLY, MutationType
 from agentcli.domain.vocabulary import AuthorKind
 from agentcli.server.schema import messages, ticket_events
+
+# Built once: constructing a Core statement per mutation cost ~0.3 ms of a ~3 ms apply.
+# An agent's message after the one the supervisor saw (messages_by_ticket: one index seek).
+_AGENT_WROTE_SINCE = (
+    select(messages.c.author)
+    .where(
+        messages.c.ticket_id == bindparam("ticket_id"),
+        messages.c.id > bindparam("seen"),
+        messages.c.author_kind == str(AuthorKind.AGENT),
+    )
+    .limit(1)
+)
+# Who held the ticket before its latest assignee change (the audit trail, by ticket).
+_PREVIOUS_ASSIGNEE = (
+    select(ticket_events.c.old)
+    .where(
+        ticket_events.c.ticket_id == bindparam("ticket_id"),
+        ticket_events.c.field == "assignee",
+    )
+    .order_by(ticket_events.c.id.desc())
+    .limit(1)
+)
 
 
 def moved_on(conn: Connection, ticket: RowMapping, payload: dict[str, Any]) -> str | None:
@@ -39,16 +61,8 @@ def moved_on(conn: Connection, ticket: RowMapping, payload: dict[str, Any]) -> s
         return f"now assigned to {ticket['assignee'] or 'nobody'}"
     seen = expect.get("seen_message")
     if isinstance(seen, int) and not isinstance(seen, bool):
-        # messages_by_ticket(ticket_id, id): one index seek.
-        author = conn.execute(
-            select(messages.c.author)
-            .where(
-                messages.c.ticket_id == ticket["id"],
-                messages.c.id > seen,
-                messages.c.author_kind == str(AuthorKind.AGENT),
-            )
-            .limit(1)
-        ).scalar_one_or_none()
+        params = {"ticket_id": ticket["id"], "seen": seen}
+        author = conn.execute(_AGENT_WROTE_SINCE, params).scalar_one_or_none()
         if author is not None:
             return f"{author} wrote on it since"
     return None
@@ -66,10 +80,5 @@ def wrote_while_theirs(
         return False
     if ticket["assignee_version"] <= base_version:
         return False  # the assignee they saw is the current one: nothing was taken from them
-    previous = conn.execute(
-        select(ticket_events.c.old)
-        .where(ticket_events.c.ticket_id == ticket["id"], ticket_events.c.field == "assignee")
-        .order_by(ticket_events.c.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    previous = conn.execute(_PREVIOUS_ASSIGNEE, {"ticket_id": ticket["id"]}).scalar_one_or_none()
     return previous is not None and previous == agent["login"]
