@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, select
 
 from agentcli.domain.clock import now_epoch
+from agentcli.server.audit import SYSTEM, record_event
 from agentcli.server.db import write_tx
 from agentcli.server.mail_parse import TICKET_TAG
 from agentcli.server.schema import customers, mail_outbox, messages
@@ -141,15 +142,16 @@ class MailSender(Periodic):
         self.engine, self.settings = engine, settings
 
     def drain(self) -> int:
-        rows = self._lease()
-        for row in rows:
+        """Send what is due; the number of delivery events written (each nudges clients)."""
+        events = 0
+        for row in self._lease():
             try:
                 self._send(row)
             except (OSError, smtplib.SMTPException) as error:
-                self._failed(row, error)
+                events += self._failed(row, error)
             else:
-                self._sent(row)
-        return 0  # sending changes no synced entity: nothing to nudge
+                events += self._sent(row)
+        return events
 
     def _lease(self) -> list[dict[str, Any]]:
         now = now_epoch()
@@ -179,23 +181,49 @@ class MailSender(Periodic):
                 build_message(row, s), from_addr=row["mail_from"], to_addrs=[row["rcpt_to"]]
             )
 
-    def _sent(self, row: dict[str, Any]) -> None:
+    # Delivery shows in the ticket's history (field "mail", old = the reply's message id), so
+    # an agent sees that a reply went out, or that the relay is refusing it, without server
+    # access. Only the first failure is recorded: retries with backoff would flood the trail.
+
+    def _sent(self, row: dict[str, Any]) -> int:
+        now = now_epoch()
         with write_tx(self.engine) as conn:
             conn.execute(
                 mail_outbox.update()
                 .where(mail_outbox.c.id == row["id"])
-                .values(state="sent", sent_at=now_epoch(), attempts=row["attempts"] + 1)
+                .values(state="sent", sent_at=now, attempts=row["attempts"] + 1)
             )
+            self._delivery(conn, row, f"sent to {row['rcpt_to']}", now)
+        return 1
 
-    def _failed(self, row: dict[str, Any], error: Exception) -> None:
+    def _failed(self, row: dict[str, Any], error: Exception) -> int:
         attempts = row["attempts"] + 1
+        reason = f"{type(error).__name__}: {error}"[:1000]
+        now = now_epoch()
         with write_tx(self.engine) as conn:
             conn.execute(
                 mail_outbox.update()
                 .where(mail_outbox.c.id == row["id"])
                 .values(
                     attempts=attempts,
-                    last_error=f"{type(error).__name__}: {error}"[:1000],
-                    next_attempt_at=now_epoch() + backoff(self.settings, attempts),
+                    last_error=reason,
+                    next_attempt_at=now + backoff(self.settings, attempts),
                 )
             )
+            if attempts > 1:
+                return 0
+            self._delivery(conn, row, f"retrying: {reason}"[:300], now)
+        return 1
+
+    @staticmethod
+    def _delivery(conn: Connection, row: dict[str, Any], outcome: str, now: int) -> None:
+        record_event(
+            conn,
+            ticket_id=row["ticket_id"],
+            actor=SYSTEM,
+            client="smtp",
+            field="mail",
+            old=row["message_id"],
+            new=outcome,
+            at=now,
+        )

@@ -211,6 +211,15 @@ def test_a_dead_relay_never_loses_the_reply(desk: MailDesk) -> None:
         assert row["attempts"] >= 2 and row["sent_at"]
     finally:
         relay.stop()
+    # The ticket's history tells agents both: the relay refused it once, then it went out.
+    with desk.http() as http:
+        feed = http.get("/api/v1/changes").json()["changes"]
+    delivery = [c["data"] for c in feed if c["kind"] == "event" and c["data"]["field"] == "mail"]
+    assert [(d["actor"], d["client"], d["old"]) for d in delivery] == [
+        ("system", "smtp", str(row["message_id"]))
+    ] * 2
+    assert delivery[0]["new"].startswith("retrying: ") and "Connection" in delivery[0]["new"]
+    assert delivery[1]["new"] == "sent to olena@example.com"
 
 
 def test_mime_structures_and_charsets(desk: MailDesk) -> None:
