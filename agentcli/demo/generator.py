@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from agentcli.demo import corpus
 from agentcli.domain.cases import RESOLUTION_FOR_TYPE, RETURNS_GOODS, CaseType
 from agentcli.domain.clock import SLA_NEVER
-from agentcli.domain.text import CJK_CHAR, index_text
+from agentcli.domain.text import CJK_CHAR, index_text, index_words
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -130,12 +130,17 @@ class Batch:
     ticket_tags: list[Row] = field(default_factory=list)
     messages: list[Row] = field(default_factory=list)
     search: list[Row] = field(default_factory=list)
+    # The batch's distinct words for search_words, as (word,) rows (see text.index_words), and
+    # the indexed texts whose words only SQLite can tell (none from today's corpus).
+    search_words: list[Row] = field(default_factory=list)
+    unsure_texts: list[str] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
         return (
             len(self.customers) + len(self.orders) + len(self.tickets)
             + len(self.ticket_tags) + len(self.messages) + len(self.search)
+            + len(self.search_words)
         )  # fmt: skip
 
 
@@ -515,6 +520,9 @@ class _Generator:
         ticket = self.ticket
         for i in range(first_index, first_index + size):
             ticket(i, out)
+        # Here, in the generator process, rather than in the writer, which is the busier one.
+        words, out.unsure_texts = index_words([text for _, text in out.search])
+        out.search_words = [(word,) for word in sorted(words)]
         return out
 
     def customer(self, lang: _Lang, out: Batch) -> _Customer:

@@ -33,7 +33,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from queue import Empty
 
 import sqlite_utils
@@ -53,6 +53,7 @@ from agentcli.demo.generator import (
 )
 from agentcli.domain.clock import now_epoch
 from agentcli.store.migrations import COUNTER_TRIGGER_NAMES
+from agentcli.store.search import add_words
 
 # Tickets per generated batch (and per progress tick). Part of the content's determinism
 # contract only through the generator's single random stream, so any size gives equal rows.
@@ -105,6 +106,9 @@ INSERTS: tuple[tuple[str, str], ...] = (
     ("messages", _insert_sql("messages", MESSAGE_COLUMNS)),
     ("search", _insert_sql("search_index", SEARCH_COLUMNS)),
 )
+# The words prefix searches expand to (agentcli.store.search), deduplicated per batch by the
+# generator; a word an earlier batch or the store already has is skipped by the primary key.
+WORDS_SQL = "INSERT OR IGNORE INTO search_words(word) VALUES (?)"
 
 
 def next_ids(conn: sqlite3.Connection) -> StartIds:
@@ -122,6 +126,9 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> None:
         rows = getattr(batch, attr)
         if rows:
             conn.executemany(sql, rows)
+    conn.executemany(WORDS_SQL, batch.search_words)
+    if batch.unsure_texts:
+        add_words(conn, batch.unsure_texts)
 
 
 def seed_store(
@@ -285,9 +292,7 @@ def _batches(
 
 
 # Batch fields in constructor order, as one tuple for marshal.
-_TRANSFER_ORDER_GET = operator.attrgetter(
-    "customers", "orders", "tickets", "ticket_tags", "messages", "search"
-)
+_TRANSFER_ORDER_GET = operator.attrgetter(*(f.name for f in fields(Batch)))
 
 
 def _produce(

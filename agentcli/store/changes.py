@@ -31,7 +31,7 @@ from agentcli.domain.wire import SCHEMAS, Change, WireError, parse_changes
 from agentcli.store.db import transaction
 from agentcli.store.outbox import drop_local_message
 from agentcli.store.overlay import rebuild, store_server_state, ticket_row
-from agentcli.store.search import index_message
+from agentcli.store.search import add_words, index_message
 
 CURSOR_KEY = "cursor"
 # Host parameters per IN (...) query: well under SQLite's limit on every build we meet.
@@ -240,21 +240,20 @@ def _apply_messages(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> No
     )
     opening_ids = {data["id"] for data in openings}
     conn.executemany(_SQL["message"], [[data[name] for name in _MESSAGE_NAMES] for data in new])
+    indexed = [
+        index_text(
+            indexed_source(
+                data["body"],
+                subjects.get(data["ticket_id"]) if data["id"] in opening_ids else None,
+            )
+        )
+        for data in new
+    ]
     conn.executemany(
         "INSERT INTO search_index(rowid, text) VALUES (?, ?)",
-        [
-            (
-                data["id"],
-                index_text(
-                    indexed_source(
-                        data["body"],
-                        subjects.get(data["ticket_id"]) if data["id"] in opening_ids else None,
-                    )
-                ),
-            )
-            for data in new
-        ],
+        [(data["id"], text) for data, text in zip(new, indexed, strict=True)],
     )
+    add_words(conn, indexed)  # prefix searches expand to the words these messages bring
     newest: dict[int, int] = {}
     for data in new:
         newest[data["ticket_id"]] = max(newest.get(data["ticket_id"], data["id"]), data["id"])

@@ -213,6 +213,23 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ticket_events_by_actor ON ticket_events(actor, at);
     CREATE INDEX ticket_events_by_field ON ticket_events(field, at);
     """,
+    # 7: every non-CJK token ever indexed, so search expands a prefix (`refund` *) into its
+    # exact words, which FTS5 walks newest-first instead of merging every hit of the prefix
+    # first (agentcli.store.search). Filled here once from the index's own term list (fts5vocab
+    # counts every doclist: ~7 s at 3.4M messages); every writer of search_index adds to it.
+    # CJK characters (single-character tokens, see agentcli.domain.text) are left out.
+    """
+    CREATE TABLE search_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE temp.search_words_source USING fts5vocab(main, search_index, row);
+    INSERT INTO search_words(word)
+    SELECT term FROM temp.search_words_source
+    WHERE length(term) > 1 OR NOT (
+        unicode(term) BETWEEN 0x3040 AND 0x30ff OR unicode(term) BETWEEN 0x3400 AND 0x4dbf
+        OR unicode(term) BETWEEN 0x4e00 AND 0x9fff OR unicode(term) BETWEEN 0xac00 AND 0xd7af
+        OR unicode(term) BETWEEN 0xf900 AND 0xfaff
+    );
+    DROP TABLE temp.search_words_source;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,10 +2,12 @@
 
 Pages come from FTS5 alone: `ORDER BY rowid DESC LIMIT n` walks the doclists newest-first and
 stops after n hits, so a first page of a CJK phrase costs about the same for a term in 40% of
-messages as for a rare one. Prefix terms (Latin/Cyrillic word forms: "доставк" *) are the
-exception: FTS5 merges the whole doclist of every matching word before the first row, so their
-cost grows with the word's frequency (20-90 ms for a word in 10-15% of 3M messages); a
-`prefix=` index or a term dictionary would fix that but changes the schema.
+messages as for a rare one. Prefix terms (Latin/Cyrillic word forms: "доставк" *) would be the
+exception: FTS5 merges the whole doclist of every matching word before the first row (20-90 ms
+for a word in 10-15% of 3M messages). So a prefix is expanded into the words it starts in the
+store's word list `search_words` (every non-CJK token ever indexed, kept by every writer of
+the index), which FTS5 walks newest-first like any other OR; only a prefix of more than
+EXPAND_LIMIT words (one or two letters, digits) stays a prefix query.
 
 Relevance ranks only the newest RELEVANCE_WINDOW hits, scored in Python from their text: FTS5's
 bm25() over every hit of a common term costs about a second at a million messages, and even
@@ -18,16 +20,20 @@ Message ids order "newest": local unsent messages (negative ids) come last.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import sqlite_utils
 
 from agentcli.domain.text import (
+    CJK_CHAR,
     QueryTerm,
     Snippet,
     bm25_without_idf,
     index_text,
+    index_words,
     indexed_source,
     make_snippet,
     match_spans,
@@ -40,6 +46,11 @@ Order = Literal["newest", "relevance"]
 RELEVANCE_WINDOW = 2000
 # How many index hits one newest-first call examines at most to fill a page with true hits.
 MAX_CANDIDATES = 5000
+# A prefix with more words than this stays a prefix query: an OR of hundreds of words costs
+# more to parse and walk than the merge it avoids, and such short prefixes are rare searches.
+EXPAND_LIMIT = 64
+# The tokenizer of search_index (migration 1); the word list's scratch index must use the same.
+TOKENIZER = "unicode61 remove_diacritics 0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,7 @@ def search(
     Text that has no searchable characters finds nothing; no input raises.
     """
     terms = parse_query(text)
-    match = to_fts_match(terms)
+    match = to_fts_match(terms, partial(expand_prefix, db.conn))
     if match is None or limit <= 0:
         return []
     if order == "newest":
@@ -201,11 +212,79 @@ def _snippet(body: str, subject: str, terms: list[QueryTerm]) -> Snippet | None:
     return snippet
 
 
+def match_expression(conn: sqlite3.Connection, text: str) -> str | None:
+    """The MATCH expression `search` uses for a user's text (prefixes expanded), or None."""
+    return to_fts_match(parse_query(text), partial(expand_prefix, conn))
+
+
+def expand_prefix(conn: sqlite3.Connection, prefix: str) -> list[str] | None:
+    """The indexed words starting with `prefix` (as indexed: lower-case), None above EXPAND_LIMIT.
+
+    One range of the word list's primary key, read in order until a word no longer starts with
+    the prefix (all that do sort together): at most EXPAND_LIMIT + 1 rows, microseconds.
+    """
+    rows = conn.execute(
+        "SELECT word FROM search_words WHERE word >= ? ORDER BY word LIMIT ?",
+        (prefix, EXPAND_LIMIT + 1),
+    )
+    words: list[str] = []
+    for (word,) in rows:
+        if not word.startswith(prefix):
+            break
+        words.append(word)
+    return None if len(words) > EXPAND_LIMIT else words
+
+
+def add_words(conn: sqlite3.Connection, texts: Sequence[str]) -> None:
+    """Record the words of messages being indexed (raw or indexed text) for prefix expansion.
+
+    Every writer of search_index calls this (or writes index_words' output itself, as the
+    seeder does). Words are never removed when a message is unindexed: a word no message holds
+    any more expands to a phrase that matches nothing, which costs nothing.
+    """
+    words, left = index_words(texts)
+    if left:
+        words.update(_sqlite_words(conn, left))
+    insert_words(conn, words)
+
+
+def insert_words(conn: sqlite3.Connection, words: set[str] | list[str]) -> None:
+    # Sorted: b-tree inserts in key order touch each page once.
+    conn.executemany(
+        "INSERT OR IGNORE INTO search_words(word) VALUES (?)", [(word,) for word in sorted(words)]
+    )
+
+
+def _sqlite_words(conn: sqlite3.Connection, texts: list[str]) -> set[str]:
+    """The tokens SQLite itself makes of `texts` (ones our tokenizer may split differently).
+
+    They go through a scratch contentless index in the connection's temp schema and its
+    fts5vocab listing, emptied again at once; such texts are rare (see text._AGREED).
+    """
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_scratch USING fts5("
+        f"text, content='', detail=none, tokenize='{TOKENIZER}')"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_scratch_vocab"
+        " USING fts5vocab(temp, words_scratch, row)"
+    )
+    conn.executemany(
+        "INSERT INTO temp.words_scratch(rowid, text) VALUES (?, ?)",
+        [(rowid, index_text(text)) for rowid, text in enumerate(texts, 1)],
+    )
+    terms = {term for (term,) in conn.execute("SELECT term FROM temp.words_scratch_vocab")}
+    conn.execute("INSERT INTO temp.words_scratch(words_scratch) VALUES ('delete-all')")
+    # A CJK character is a token of its own (index_text), never a prefix's expansion.
+    return {term for term in terms if not (len(term) == 1 and CJK_CHAR.match(term))}
+
+
 def index_message(conn: sqlite3.Connection, message_id: int, text: str) -> None:
     """Add a message to the index. `text` is the raw `indexed_source(body, subject)`."""
     conn.execute(
         "INSERT INTO search_index(rowid, text) VALUES (?, ?)", (message_id, index_text(text))
     )
+    add_words(conn, [text])
 
 
 def unindex_message(conn: sqlite3.Connection, message_id: int, text: str) -> None:

@@ -23,6 +23,7 @@ TABLES = (
     "SELECT * FROM messages ORDER BY id",
     # The index is contentless: compare its tokens per message (fts5vocab, below).
     "SELECT doc, term, offset FROM temp.index_vocab ORDER BY doc, offset, term",
+    "SELECT word FROM search_words ORDER BY word",
     "SELECT * FROM customers ORDER BY id",
     "SELECT * FROM orders ORDER BY id",
     "SELECT ticket_id, data FROM ticket_base ORDER BY ticket_id",
