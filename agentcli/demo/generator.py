@@ -131,7 +131,7 @@ class Batch:
     messages: list[Row] = field(default_factory=list)
     search: list[Row] = field(default_factory=list)
     # The batch's distinct words for search_words, as (word,) rows (see text.index_words), and
-    # the indexed texts whose words only SQLite can tell (none from today's corpus).
+    # the texts whose words only SQLite can tell (none from today's corpus).
     search_words: list[Row] = field(default_factory=list)
     unsure_texts: list[str] = field(default_factory=list)
 
@@ -521,7 +521,11 @@ class _Generator:
         for i in range(first_index, first_index + size):
             ticket(i, out)
         # Here, in the generator process, rather than in the writer, which is the busier one.
-        words, out.unsure_texts = index_words([text for _, text in out.search])
+        # The words of subject + body are those of the subject and of the body: raw text is
+        # cheaper to split than the indexed form (see index_words).
+        words, out.unsure_texts = index_words(
+            [row[6] for row in out.messages] + [row[1] for row in out.tickets]
+        )
         out.search_words = [(word,) for word in sorted(words)]
         return out
 

@@ -240,20 +240,17 @@ def _apply_messages(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> No
     )
     opening_ids = {data["id"] for data in openings}
     conn.executemany(_SQL["message"], [[data[name] for name in _MESSAGE_NAMES] for data in new])
-    indexed = [
-        index_text(
-            indexed_source(
-                data["body"],
-                subjects.get(data["ticket_id"]) if data["id"] in opening_ids else None,
-            )
+    sources = [
+        indexed_source(
+            data["body"], subjects.get(data["ticket_id"]) if data["id"] in opening_ids else None
         )
         for data in new
     ]
     conn.executemany(
         "INSERT INTO search_index(rowid, text) VALUES (?, ?)",
-        [(data["id"], text) for data, text in zip(new, indexed, strict=True)],
+        [(data["id"], index_text(source)) for data, source in zip(new, sources, strict=True)],
     )
-    add_words(conn, indexed)  # prefix searches expand to the words these messages bring
+    add_words(conn, sources)  # prefix searches expand to the words these messages bring
     newest: dict[int, int] = {}
     for data in new:
         newest[data["ticket_id"]] = max(newest.get(data["ticket_id"], data["id"]), data["id"])
