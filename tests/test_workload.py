@@ -159,6 +159,8 @@ def test_cli_workload_reassign_and_rebalance(store: Path, tmp_path: Path) -> Non
         source, target = agents[move["from"]], agents[move["to"]]
         assert source["load"] > source["capacity"] and target["load"] < target["capacity"]
         assert move["language"] in target["languages"]
+    shown = run(store, tmp_path, "rebalance")
+    assert f"{len(proposal['moves'])} moves:" in shown.stdout
     applied = run(store, tmp_path, "rebalance", "--apply", "--json")
     assert applied.returncode == 0, applied.stderr
     report = json.loads(applied.stdout)

@@ -277,6 +277,8 @@ def rebalance(obj: CliContext, apply_it: bool, as_json: bool) -> None:
             click.echo("no moves: nobody is over capacity with someone suitable to take work")
         else:
             print_table(proposal_rows(proposal), ("ticket", "from", "to", "language", "priority"))
+            takes = ", ".join(f"{inert(who)} +{n}" for who, n in proposal.by_target().items())
+            click.echo(f"{len(proposal.moves)} moves: {takes} (`--apply` queues them)")
         for row in unmoved:
             click.echo(f"  stays #{row['ticket']} ({row['language']}): {row['reason']}")
         return
