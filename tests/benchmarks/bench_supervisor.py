@@ -12,7 +12,8 @@
    table (one full scan per table). Target: open and refresh <= 200 ms.
 2. bulk reassignment against a real server: an `agentcli serve` process (SQLite, demo data,
    `--tickets` tickets) and a synced client store; N moves queued in one transaction, then
-   pushed and every answer settled (`Engine.push`). Target: <= 10 s for 5,000.
+   pushed and every answer settled (`Engine.push`). Target: <= 10 s for 5,000. Again on
+   PostgreSQL (a throwaway database) when AGENTCLI_TEST_PG is set.
 The machine is shared (2 cores): the load average is printed beside each figure.
 """
 
@@ -26,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,7 +166,8 @@ def bench_console(db: Path, runs: int) -> None:
     print(line("console: live refresh, nothing changed (presence)", unchanged))
 
 
-def bench_push(tickets: int, moves: int) -> None:
+def bench_push(tickets: int, moves: int, server_db: str | None = None) -> None:
+    """`server_db`: a PostgreSQL URL, or None for a fresh SQLite file."""
     from agentcli.server.auth import rotate_token
     from agentcli.server.db import open_engine
     from agentcli.server.demo_seed import seed_demo
@@ -174,13 +177,17 @@ def bench_push(tickets: int, moves: int) -> None:
     from tests.benchmarks.bench_sync import Clock, serve
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_supervisor_"))
-    server_db = str(tmp / "server.db")
+    backend = "postgres" if server_db else "sqlite"
+    server_db = server_db or str(tmp / "server.db")
     started = time.perf_counter()
     engine = open_engine(server_db)
     seed_demo(engine, ticket_count=tickets, seed=5)
     token = rotate_token(engine, SUPERVISOR) or ""
     engine.dispose()
-    print(f"server: {tickets:,} demo tickets seeded in {time.perf_counter() - started:.1f}s")
+    print(
+        f"server ({backend}): {tickets:,} demo tickets seeded in"
+        f" {time.perf_counter() - started:.1f}s"
+    )
     with serve(server_db) as server:
         store = open_store(tmp / "client.db")
         with Client(server.url, token) as client:
@@ -221,6 +228,17 @@ def main() -> None:
     bench_console(args.db, max(4, args.runs // 2))
     if not args.skip_push:
         bench_push(args.tickets, args.moves)
+        if admin := os.environ.get("AGENTCLI_TEST_PG"):
+            import psycopg
+
+            name = f"acli_bench_sup_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                bench_push(args.tickets, args.moves, admin.rsplit("/", 1)[0] + "/" + name)
+            finally:
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
