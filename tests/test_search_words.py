@@ -4,11 +4,14 @@ of merging every hit of the prefix first. What a user finds must not change."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentcli.domain.mutations import Mutation, MutationType
 from agentcli.domain.text import (
@@ -23,13 +26,14 @@ from agentcli.domain.text import (
 )
 from agentcli.store.bulk import seed_store
 from agentcli.store.changes import apply_page, read_cursor
-from agentcli.store.db import open_store
+from agentcli.store.db import open_store, transaction
 from agentcli.store.migrations import MIGRATIONS
 from agentcli.store.outbox import enqueue
 from agentcli.store.search import (
     EXPAND_LIMIT,
     TOKENIZER,
     expand_prefix,
+    index_message,
     match_expression,
     search,
 )
@@ -204,6 +208,32 @@ def _store_with_ticket(path: Path) -> sqlite_utils.Database:
     db = open_store(path)
     apply_page(db, [ticket_change(1, 1)], 1)
     return db
+
+
+# Letters SQLite folds or splits unlike Python (İ, ς, ſ, µ, a combining mark, 🤔 which SQLite
+# takes for a letter), both Ukrainian apostrophes, CJK, digits and punctuation.
+ODD_ALPHABET = list("abrefundо доставкаʼ'’İΣσςſµ\u0301🤔😀退款の한19 -.,:\n")
+
+
+@pytest.fixture(scope="module")
+def odd_store(tmp_path_factory: pytest.TempPathFactory) -> sqlite_utils.Database:
+    """Messages of random odd text, indexed by the store's own writer."""
+    db = open_store(tmp_path_factory.mktemp("odd") / "store.db")
+    rng = random.Random(3)
+    with transaction(db) as conn:
+        for message_id in range(1, 400):
+            body = "".join(rng.choice(ODD_ALPHABET) for _ in range(rng.randint(1, 40)))
+            index_message(conn, message_id, body)
+    return db
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=st.text(alphabet=st.sampled_from([*ODD_ALPHABET, '"']), min_size=1, max_size=6))
+def test_odd_text_expanded_finds_what_the_prefix_query_finds(
+    odd_store: sqlite_utils.Database, query: str
+) -> None:
+    conn = odd_store.conn
+    assert _ids(conn, match_expression(conn, query)) == _ids(conn, fts_query(query))
 
 
 def test_words_of_synced_messages_are_searchable_by_prefix(tmp_path: Path) -> None:

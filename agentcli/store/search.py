@@ -4,8 +4,8 @@ Pages come from FTS5 alone: `ORDER BY rowid DESC LIMIT n` walks the doclists new
 stops after n hits, so a first page of a CJK phrase costs about the same for a term in 40% of
 messages as for a rare one. Prefix terms (Latin/Cyrillic word forms: "доставк" *) would be the
 exception: FTS5 merges the whole doclist of every matching word before the first row (20-90 ms
-for a word in 10-15% of 3M messages). So a prefix is expanded into the words it starts in the
-store's word list `search_words` (every non-CJK token ever indexed, kept by every writer of
+for a word in 10-15% of 3M messages). So a prefix is expanded into the words starting with it
+from the store's word list `search_words` (every non-CJK token ever indexed, kept by every writer of
 the index), which FTS5 walks newest-first like any other OR; only a prefix of more than
 EXPAND_LIMIT words (one or two letters, digits) stays a prefix query.
 
@@ -46,8 +46,8 @@ Order = Literal["newest", "relevance"]
 RELEVANCE_WINDOW = 2000
 # How many index hits one newest-first call examines at most to fill a page with true hits.
 MAX_CANDIDATES = 5000
-# A prefix with more words than this stays a prefix query: an OR of hundreds of words costs
-# more to parse and walk than the merge it avoids, and such short prefixes are rare searches.
+# A prefix with more words than this stays a prefix query (as before expansion): a letter or
+# two, or a few digits, can start thousands of words, too many to spell out in one expression.
 EXPAND_LIMIT = 64
 # The tokenizer of search_index (migration 1); the word list's scratch index must use the same.
 TOKENIZER = "unicode61 remove_diacritics 0"
@@ -245,10 +245,6 @@ def add_words(conn: sqlite3.Connection, texts: Sequence[str]) -> None:
     words, left = index_words(texts)
     if left:
         words.update(_sqlite_words(conn, left))
-    insert_words(conn, words)
-
-
-def insert_words(conn: sqlite3.Connection, words: set[str] | list[str]) -> None:
     # Sorted: b-tree inserts in key order touch each page once.
     conn.executemany(
         "INSERT OR IGNORE INTO search_words(word) VALUES (?)", [(word,) for word in sorted(words)]
@@ -292,6 +288,7 @@ def unindex_message(conn: sqlite3.Connection, message_id: int, text: str) -> Non
 
     The index is contentless, so FTS5 (3.40) deletes by re-tokenizing the text we give it: a
     different text silently leaves stale tokens behind (and can corrupt the index's counts).
+    Its words stay in search_words, harmlessly (see add_words).
     """
     conn.execute(
         "INSERT INTO search_index(search_index, rowid, text) VALUES ('delete', ?, ?)",

@@ -31,9 +31,9 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
-from agentcli.domain.text import CJK_CHAR, fts_query, index_text, indexed_source
+from agentcli.domain.text import CJK_CHAR, index_text, indexed_source
 from agentcli.store.db import open_store
-from agentcli.store.search import search
+from agentcli.store.search import match_expression, search
 
 PAGE = 50
 QUERIES = [
@@ -244,7 +244,8 @@ def scan_all(conn: sqlite3.Connection, query: str) -> int:
 
 
 def fts_ids(conn: sqlite3.Connection, query: str) -> set[int]:
-    match = fts_query(query)
+    """Every hit of the MATCH expression search() uses (prefixes expanded from search_words)."""
+    match = match_expression(conn, query)
     rows = conn.execute("SELECT rowid FROM search_index WHERE search_index MATCH ?", (match,))
     return {row[0] for row in rows}
 
@@ -267,7 +268,9 @@ def main() -> int:
             path.unlink(missing_ok=True)
             seed_synthetic(path, args.tickets)
         print(f"seeded in {time.perf_counter() - start:.0f} s", flush=True)
-    db = open_store(path)
+    start = time.perf_counter()
+    db = open_store(path)  # migrates an older store (migration 7 fills search_words)
+    print(f"opened (and migrated) in {time.perf_counter() - start:.1f} s", flush=True)
     conn = db.conn
     queries = args.query or QUERIES
 
