@@ -21,6 +21,7 @@ from agentcli.tui.widgets.ticket_list import TicketList
 # The cursor must rest this long before the preview is read, so a held `j` reads nothing.
 PREVIEW_DELAY = 0.06
 SIDEBAR_REFRESH = 30.0
+BOARD_WARMUP_DELAY = 1.0  # after the first page: let the sidebar counts go first
 
 
 class InboxScreen(ConsoleScreen):
@@ -136,6 +137,7 @@ class InboxScreen(ConsoleScreen):
         if not self._counts_started:
             self._counts_started = True
             self.call_after_refresh(self.refresh_counts)
+            self.set_timer(BOARD_WARMUP_DELAY, self._prepare_board)  # after the counts
         if self._preview_timer is not None:
             self._preview_timer.stop()
         if row is None:
@@ -165,17 +167,28 @@ class InboxScreen(ConsoleScreen):
     def on_open_ticket(self, message: OpenTicket) -> None:
         self.console.open_ticket(message.ticket_id)
 
+    def _supervises(self) -> bool:
+        from agentcli.store.workload import agent_role
+
+        app = self.console
+        return agent_role(app.main_db(), app.me or "") in ("supervisor", "admin")
+
     def action_supervisor(self) -> None:
         """The supervisor board, with the marked tickets to move (supervisors and admins; the
         server enforces the role on every move anyway)."""
-        from agentcli.store.workload import agent_role
         from agentcli.tui.screens.supervisor import open_board
 
-        app = self.console
-        if agent_role(app.main_db(), app.me or "") not in ("supervisor", "admin"):
-            self.notice(app.tr("sup.only"), error=True)
+        if not self._supervises():
+            self.notice(self.console.tr("sup.only"), error=True)
             return
-        open_board(app, list(self.tickets.marked))
+        open_board(self.console, list(self.tickets.marked))
+
+    def _prepare_board(self) -> None:
+        """Supervisors: read the board once in the background, so the first `S` is instant."""
+        if self._supervises():
+            from agentcli.tui.screens.supervisor import prepare_board
+
+            prepare_board(self.console)
 
     def action_metrics(self) -> None:
         from agentcli.tui.screens.metrics import MetricsScreen
