@@ -9,6 +9,7 @@ is never a black box:
   * no body in the customer's language (zh-TW counts as covered by zh-CN) (-2)
   * agents used it on similar tickets (`usage`, read by agentcli.store.macro_usage): +1 per
     doubling of the count, at most +3, so habit breaks ties without outvoting the ticket
+    (and nothing for a macro whose case step is impossible: it could not be applied)
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def suggest(
         if case_type and (any(a.case_type == case_type for a in set_case) or case_type in labels):
             score += 3
             reasons.append(f"case type {case_type}")
+        errors: list[str] = []
         if set_case:
             _, _, errors = case_steps(set_case, case.get("type"), case.get("state"))
             if errors:
@@ -98,7 +100,7 @@ def suggest(
             score -= 2
             reasons.append(f"no {locale} text")
         used = (usage or {}).get(macro.id, 0)
-        if used > 0:
+        if used > 0 and not errors:  # habit never brings back a step that cannot apply now
             points = usage_points(used)
             score += points
             plural = "s" if used != 1 else ""

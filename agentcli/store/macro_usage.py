@@ -22,6 +22,18 @@ WINDOW_DAYS = 90
 EVENT_LIMIT = 2_000  # ~4 ms on a 1M-ticket store (each event is a row read + a join)
 DAY = 86_400
 
+# Parameters: since, limit, ticket id, case type, language. The subquery's ORDER BY + LIMIT
+# walks the (field, at) index backwards from the newest event and stops; `IS ?` lets a
+# ticket without a case match others without one.
+USAGE_SQL = (
+    "SELECT e.new, count(DISTINCT e.ticket_id) FROM ("
+    "   SELECT ticket_id, new FROM ticket_events"
+    "   WHERE field = 'macro' AND at >= ? ORDER BY at DESC LIMIT ?"
+    ") AS e JOIN tickets AS t ON t.id = e.ticket_id"
+    " WHERE t.id != ? AND t.case_type IS ? AND t.language = ? AND e.new IS NOT NULL"
+    " GROUP BY e.new"
+)
+
 
 def similar_macro_usage(
     db: sqlite_utils.Database,
@@ -39,15 +51,5 @@ def similar_macro_usage(
         return {}
     case_type, language = found
     since = (now_epoch() if now is None else now) - days * DAY
-    # `IS ?` so a ticket without a case matches others without one. The subquery's ORDER BY
-    # + LIMIT walks the (field, at) index backwards from the newest event and stops.
-    rows = db.conn.execute(
-        "SELECT e.new, count(DISTINCT e.ticket_id) FROM ("
-        "   SELECT ticket_id, new FROM ticket_events"
-        "   WHERE field = 'macro' AND at >= ? ORDER BY at DESC LIMIT ?"
-        ") AS e JOIN tickets AS t ON t.id = e.ticket_id"
-        " WHERE t.id != ? AND t.case_type IS ? AND t.language = ? AND e.new IS NOT NULL"
-        " GROUP BY e.new",
-        (since, limit, ticket_id, case_type, language),
-    ).fetchall()
+    rows = db.conn.execute(USAGE_SQL, (since, limit, ticket_id, case_type, language)).fetchall()
     return {str(macro_id): int(count) for macro_id, count in rows}

@@ -78,6 +78,7 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
         self.vars: dict[str, str] = {}
         self.current: Preview | None = None
         self._suggested: set[str] = set()
+        self._ranked: list[Macro] = []  # the suggestions, best first
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -99,7 +100,8 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
             ctx.locale,
             usage=ctx.usage,
         )
-        self._suggested = {s.macro.id for s in found}
+        self._ranked = [s.macro for s in found]
+        self._suggested = {macro.id for macro in self._ranked}
         search = self.query_one("#picker-search", Input)
         search.value = self.initial
         self._search(self.initial)
@@ -116,9 +118,8 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
         exact = ctx.library.macros.get(text.strip())
         hits = ctx.index.search(text, RESULTS)
         if not text.strip():
-            # Suggestions first, then the library in order.
-            suggested = [m for m in ctx.library.visible() if m.id in self._suggested]
-            hits = suggested + [m for m in hits if m.id not in self._suggested]
+            # Suggestions first, best first, then the library in order.
+            hits = self._ranked + [m for m in hits if m.id not in self._suggested]
         if exact is not None:
             hits = [exact] + [m for m in hits if m.id != exact.id]
         self.shown = hits[:RESULTS]
