@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agentcli.tui.i18n import STRINGS, Translator
 from agentcli.tui.screens.macro_picker import MacroPicker
 from agentcli.tui.screens.ticket import TicketScreen
 from agentcli.tui.widgets.composer import Composer
@@ -87,3 +88,8 @@ async def test_picker_suggests_a_macro_used_on_similar_tickets_and_the_reply_nam
     conn.close()
     assert rows[0][0] == "reply"
     assert json.loads(rows[0][1])["macros"] == [USED]
+
+
+def test_the_history_pane_names_macro_events_in_every_language() -> None:
+    labels = {language: Translator(language)("history.field.macro") for language in STRINGS}
+    assert labels == {"en": "macro used", "zh-CN": "使用宏", "uk": "застосовано макрос"}
