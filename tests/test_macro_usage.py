@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import sqlite_utils
 
+from agentcli.demo.generator import TICKET_COLUMNS, generate
+from agentcli.demo.macro_uses import CASE_MACROS, EVERY, macro_event_rows
 from agentcli.domain.mutations import (
     MAX_MACRO_ID,
     MAX_MACROS,
@@ -190,3 +192,22 @@ def test_the_plan_seeks_the_field_index_and_ticket_keys(store: sqlite_utils.Data
     assert "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)" in plan
     # The only scan is of the bounded subquery's own rows.
     assert [step for step in plan if step.startswith("SCAN")] == ["SCAN e"], plan
+
+
+# --- Demo data -------------------------------------------------------------------------------
+
+
+def test_demo_macro_uses_name_shipped_macros_on_solved_assigned_tickets() -> None:
+    shipped = load_library(shipped=True, personal=False).macros
+    assert {m for macros in CASE_MACROS.values() for m in macros} <= set(shipped)
+    ticket_rows = [row for batch in generate(300, seed=1, now=NOW) for row in batch.tickets]
+    events = macro_event_rows(ticket_rows)
+    by_id = {row[0]: dict(zip(TICKET_COLUMNS, row, strict=True)) for row in ticket_rows}
+    assert events == macro_event_rows(ticket_rows)  # from the rows alone: no random draw
+    for ticket_id, at, actor, client, field, old, new in events:
+        ticket = by_id[ticket_id]
+        assert ticket["status"] in ("solved", "closed") and ticket_id % EVERY == 0
+        assert (actor, client, field, old) == (ticket["assignee"], "demo", "macro", None)
+        assert new in CASE_MACROS[ticket["case_type"]] and at < ticket["updated_at"]
+    solved = [t for t in by_id.values() if t["status"] in ("solved", "closed") and t["assignee"]]
+    assert len({e[0] for e in events}) == len([t for t in solved if t["id"] % EVERY == 0])

@@ -84,5 +84,8 @@ def log_inserted(
     conn.exec_driver_sql(
         f"INSERT INTO change_log (kind, entity_id, payload, created_at) "
         f"SELECT '{kind}', CAST(id AS TEXT), {build}({', '.join(parts)}), {int(now)} "
-        f"FROM {table} WHERE id BETWEEN {int(id_range[0])} AND {int(id_range[1])} ORDER BY id"
+        # `{table}.id`, not `id`: PostgreSQL would sort by the output column CAST(id AS TEXT),
+        # which it also names id, so seqs followed text order (1, 10, 11, ..., 2).
+        f"FROM {table} WHERE id BETWEEN {int(id_range[0])} AND {int(id_range[1])}"
+        f" ORDER BY {table}.id"
     )

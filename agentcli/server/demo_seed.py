@@ -20,13 +20,14 @@ from agentcli.demo.generator import (
     agent_rows,
     generate,
 )
+from agentcli.demo.macro_uses import EVENT_COLUMNS, macro_event_rows
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.vocabulary import Priority
 from agentcli.server.auth import hash_token, new_token
 from agentcli.server.bulk import insert_rows, log_inserted
 from agentcli.server.changelog import append_change
 from agentcli.server.db import is_postgres, write_tx
-from agentcli.server.schema import agents, customers, messages, orders, tickets
+from agentcli.server.schema import agents, customers, messages, orders, ticket_events, tickets
 from agentcli.server.wire import FIELDS_BY_KIND, JSON_FIELDS, TIME_FIELDS
 
 _NOT_ON_SERVER = {"sla_due", "last_message_id"}  # the local store's derived columns
@@ -78,11 +79,28 @@ def seed_demo(engine: Engine, ticket_count: int = 2000, seed: int = 0) -> str:
                         (min(ids), max(ids)),
                         now_epoch(),
                     )
+            _seed_macro_uses(conn, batch.tickets)
             n_messages += len(batch.messages)
         if is_postgres(conn):
             _advance_sequences(conn)
     lines.append(f"demo: seeded {ticket_count} tickets with {n_messages} messages")
     return "\n".join(lines)
+
+
+def _seed_macro_uses(conn: Connection, ticket_rows: list[tuple[Any, ...]]) -> None:
+    """The macros agents used on the batch's solved tickets, as audit events in the change
+    feed (after their tickets), so the demo's `macro suggest` ranks by use."""
+    rows = macro_event_rows(ticket_rows)
+    if not rows:
+        return
+    last = select(func.coalesce(func.max(ticket_events.c.id), 0))
+    first = conn.execute(last).scalar_one() + 1
+    insert_rows(conn, ticket_events.name, EVENT_COLUMNS, rows)
+    ids = (first, conn.execute(last).scalar_one())
+    fields = FIELDS_BY_KIND["event"]
+    log_inserted(
+        conn, "event", ticket_events.name, fields, TIME_FIELDS, JSON_FIELDS, ids, now_epoch()
+    )
 
 
 def _server_row(kind: str, row: dict[str, Any]) -> dict[str, Any]:

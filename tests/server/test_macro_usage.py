@@ -10,13 +10,22 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from agentcli.cli.main import main
+from agentcli.demo.macro_uses import CASE_MACROS
 from agentcli.domain.mutations import MAX_MACRO_ID, MAX_MACROS
+from agentcli.domain.vocabulary import Role
+from agentcli.server import auth
+from agentcli.server.app import create_app
+from agentcli.server.changelog import read_changes
 from agentcli.server.db import read_tx
-from agentcli.server.schema import messages
+from agentcli.server.demo_seed import seed_demo
+from agentcli.server.runner import start_in_thread
+from agentcli.server.schema import messages, ticket_events
+from agentcli.server.wire import to_wire
 from agentcli.store.db import open_store
+from agentcli.store.macro_usage import similar_macro_usage
 from agentcli.sync.client import Client
 from agentcli.sync.engine import Engine as SyncEngine
 from tests.server.conftest import Live
@@ -141,3 +150,37 @@ def test_a_synced_client_ranks_a_macro_used_on_a_similar_ticket_higher(
     for ticket in (other, used_on):
         found = _suggest(path, ticket).get("label-b", {"reasons": []})
         assert not any("similar" in reason for reason in found["reasons"])
+
+
+def test_the_demo_seeds_macro_uses_that_a_synced_client_ranks_by(
+    engine: Engine, tmp_path: Path
+) -> None:
+    seed_demo(engine, ticket_count=60, seed=1)
+    with read_tx(engine) as conn:
+        ordered = select(ticket_events).order_by(ticket_events.c.id)
+        rows = [dict(r) for r in conn.execute(ordered).mappings()]
+        changes, _next, _more = read_changes(conn, 0, 100_000)
+    assert rows and {row["field"] for row in rows} == {"macro"}
+    assert {row["client"] for row in rows} == {"demo"}
+    # Logged in id order (PostgreSQL once sorted them as text) after their tickets, with
+    # the payload to_wire makes.
+    logged = [c for c in changes if c["kind"] == "event"]
+    assert [c["data"] for c in logged] == [to_wire("event", row) for row in rows]
+    ticket_seq = {c["data"]["id"]: c["seq"] for c in changes if c["kind"] == "ticket"}
+    assert all(c["seq"] > ticket_seq[c["data"]["ticket_id"]] for c in logged)
+    token = auth.add_agent(engine, "viewer", Role.ADMIN)
+    server = start_in_thread(create_app(engine))
+    store = open_store(tmp_path / "client.db")
+    try:
+        with Client(server.url, token) as client:
+            SyncEngine(store, client).sync_once()
+    finally:
+        server.stop()
+    local = store.conn.execute("SELECT count(*) FROM ticket_events WHERE field = 'macro'")
+    assert local.fetchone()[0] == len(rows)
+    # A returns case in the seeded helpdesk: the returns macros are what it learns.
+    [ticket] = store.conn.execute(
+        "SELECT id FROM tickets WHERE case_type = 'return-and-refund' ORDER BY id LIMIT 1"
+    ).fetchone()
+    usage = similar_macro_usage(store, ticket)
+    assert usage and set(usage) <= set(CASE_MACROS["return-and-refund"])
