@@ -115,8 +115,12 @@ class CommandsProvider(_ConsoleProvider):
     """Every bound action (by its translated description) and any `:` command typed here."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object]]]:
+        from agentcli.tui.screens.base import ConsoleScreen
+
         app, tr = self.console, self.console.tr
-        screen = app.screen
+        # The palette is a screen of its own: the actions are those of the screen beneath it.
+        consoles = [s for s in app.screen_stack if isinstance(s, ConsoleScreen)]
+        screen = consoles[-1] if consoles else app.screen
         out: list[tuple[str, Callable[[], object]]] = []
         groups = [APP_BINDINGS, ACTION_BINDINGS, INBOX_BINDINGS, TICKET_BINDINGS]
         for group in groups:

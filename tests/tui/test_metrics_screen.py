@@ -64,3 +64,13 @@ async def test_wide_queue_names_are_numbered_and_named_below_the_chart(
         await settle(pilot)
         await wait_for(pilot, lambda: "=售后" in screen_text(app))
         assert "■ 首次回复" in screen_text(app)
+
+
+async def test_the_command_palette_opens_the_charts(make_app) -> None:
+    app = make_app(sla_policy=load_config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"metrics charts")
+        await wait_for(pilot, lambda: "command: metrics charts" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MetricsScreen))
