@@ -165,9 +165,9 @@ def to_fts_match(terms: list[QueryTerm], expand: Expand | None = None) -> str | 
     """The FTS5 MATCH expression for `terms`; None when there is nothing to match.
 
     `expand` turns a prefix term into its exact words OR'ed: FTS5 merges the complete doclist
-    of every word with a prefix before it returns a first row (55-66 ms for `refund` at 3M
-    messages), while an OR of exact words walks them newest-first and stops at the page (under
-    1 ms). The store supplies it from its word list (agentcli.store.search).
+    of every word with a prefix before it returns a first row (a first page of `refund` took
+    10-55 ms at 3.4M messages), while an OR of exact words walks them newest-first and stops at
+    the page (about 1 ms). The store supplies it from its word list (agentcli.store.search).
     """
     parts: list[str] = []
     for term in terms:
@@ -180,8 +180,8 @@ def _variant_phrases(raw: str, prefix: bool, expand: Expand | None) -> list[str]
     """`raw` as FTS5 phrases: itself, or with its last word a prefix, or that word expanded.
 
     Only a variant we tokenize exactly as SQLite does is expanded (its last token is then the
-    indexed form of the prefix); a phrase keeps its other words: `tracking numb` becomes
-    "tracking number" OR "tracking numbers". No words (nothing indexed starts so) keeps the
+    indexed form of the prefix); a term of several words keeps the others: `e-mai` becomes
+    "e mail" OR "e mails". No words (nothing indexed starts so) keeps the
     prefix query, which is as cheap then and matches the same nothing.
     """
     if not prefix:
@@ -199,10 +199,10 @@ def fts_query(text: str) -> str | None:
     return to_fts_match(parse_query(text))
 
 
-# --- Words, for expanding prefix terms ------------------------------------------------------------
+# --- Words, for expanding prefix terms -----------------------------------------------------------
 
 # Characters our tokenizer splits and lower-cases exactly as SQLite 3.40's unicode61 does, alone
-# and inside words (tests/test_search.py checks every one against SQLite). Elsewhere the two can
+# and inside words (tests/test_search_words.py checks each against SQLite). Elsewhere the two can
 # disagree: letters and emoji newer than SQLite's Unicode tables (word characters to SQLite),
 # combining marks, Greek final sigma, İ, ſ, µ. A text with any other character is tokenized by
 # SQLite itself (agentcli.store.search), and a query term with one is not expanded.
