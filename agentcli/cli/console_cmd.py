@@ -33,6 +33,6 @@ def console(obj: CliContext, lang: str | None, agent: str | None) -> None:
 
 def _shipped_policy() -> SlaConfig:
     """The SLA policy `agentcli serve` ships, for the metrics charts (imported on use only)."""
-    from agentcli.server.sla import load_config
+    from agentcli.server.sla_file import load_config
 
     return load_config(None)

@@ -161,8 +161,7 @@ def report_command(
 
     Times are business hours of the SLA policy's calendar; see docs/metrics.md.
     """
-    # The policy file's reader lives with the server, which is its main user.
-    from agentcli.server.sla import load_config
+    from agentcli.server.sla_file import load_config
 
     try:
         config = load_config(sla_policy)

@@ -13,23 +13,20 @@ The periodic breach check appends one system-event message per (ticket, target, 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, Engine, and_, or_, select
 
 from agentcli.domain.business_hours import add_business_seconds, business_seconds_between
 from agentcli.domain.clock import now_epoch
-from agentcli.domain.sla_policy import PolicyError, SlaConfig, parse_config
+from agentcli.domain.sla_policy import SlaConfig
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Status
 from agentcli.server.audit import SLA_CLIENT, SYSTEM, record_event
 from agentcli.server.db import read_tx, write_tx
 from agentcli.server.records import append_message, get_ticket
 from agentcli.server.schema import customers, sla_breaches, tickets
+from agentcli.server.sla_file import load_config as load_config  # re-exported for callers
 from agentcli.server.wire import iso
 
 DUE_COLUMNS = {
@@ -38,21 +35,6 @@ DUE_COLUMNS = {
     "resolution": "resolution_due",
 }
 _LABELS = {"first_reply": "first reply", "next_reply": "next reply", "resolution": "resolution"}
-
-
-def load_config(path: str | Path | None = None) -> SlaConfig:
-    """Read a policy file, or the shipped default (agentcli/server/sla_default.toml)."""
-    if path is None:
-        raw = resources.files("agentcli.server").joinpath("sla_default.toml").read_text("utf-8")
-        where = "sla_default.toml"
-    else:
-        raw, where = Path(path).read_text(encoding="utf-8"), str(path)
-    try:
-        data = tomllib.loads(raw)
-        zone = ZoneInfo(data.get("calendar", {}).get("timezone", "UTC"))
-        return parse_config(data, zone)
-    except (tomllib.TOMLDecodeError, ZoneInfoNotFoundError, PolicyError, KeyError) as error:
-        raise PolicyError(f"{where}: {error}") from None
 
 
 def customer_tier(conn: Connection, customer_id: int) -> str:

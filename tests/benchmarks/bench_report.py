@@ -39,7 +39,7 @@ from typing import TypeVar
 from agentcli.domain.metrics import StatusChange, Tally, Timeline, ticket_metrics
 from agentcli.domain.sla_policy import SlaConfig
 from agentcli.domain.vocabulary import Priority
-from agentcli.server.sla import load_config
+from agentcli.server.sla_file import load_config
 from agentcli.store.db import open_store
 from agentcli.store.metrics import Report, business_clock, report
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from agentcli.server.sla import load_config
+from agentcli.server.sla_file import load_config
 from agentcli.tui.i18n import Translator
 from agentcli.tui.screens.inbox import InboxScreen
 from agentcli.tui.screens.metrics import MetricsScreen
