@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -14,14 +15,19 @@ from agentcli.tui.keymap import ACTION_BINDINGS
 from agentcli.tui.widgets.panes import StatusLine
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from agentcli.tui.app import ConsoleApp
+
+NOTICE_SECONDS = 8.0
 
 
 class CommandLine(Input):
     """`:` commands; hidden until opened, closed by enter or esc."""
 
     DEFAULT_CSS = """
-    CommandLine { dock: bottom; display: none; border: none; height: 1; padding: 0 1; }
+    CommandLine { display: none; height: 1; padding: 0 1; }
+    CommandLine, CommandLine:focus { border: none; }
     CommandLine.-open { display: block; }
     """
 
@@ -36,20 +42,24 @@ class CommandLine(Input):
 
 class ConsoleScreen(Screen[None]):
     BINDINGS = ACTION_BINDINGS
+    _notice_timer: Timer | None = None
 
     @property
     def console(self) -> ConsoleApp:
         return self.app  # type: ignore[return-value]
 
     def compose_bottom(self) -> ComposeResult:
-        yield Static("", id="notice")
-        # select_on_focus off: `s` opens ":status " and the next keys must extend it.
-        yield CommandLine(
-            placeholder=self.console.tr("command.placeholder"),
-            id="command-line",
-            select_on_focus=False,
-        )
-        yield StatusLine(id="status-line")
+        # One docked container: widgets docked to the same edge one by one would overlap, and
+        # the status line would hide the notice and the command line.
+        with Vertical(id="bottom-bar"):
+            yield Static("", id="notice")
+            # select_on_focus off: `s` opens ":status " and the next keys must extend it.
+            yield CommandLine(
+                placeholder=self.console.tr("command.placeholder"),
+                id="command-line",
+                select_on_focus=False,
+            )
+            yield StatusLine(id="status-line")
 
     def on_mount(self) -> None:
         self.show_status(self.console.status_text())
@@ -66,8 +76,13 @@ class ConsoleScreen(Screen[None]):
             line.update(text)
 
     def notice(self, text: str, error: bool = False) -> None:
+        """Show a one-line answer above the status line until the next one or NOTICE_SECONDS."""
         view = self.query_one("#notice", Static)
         view.update(Text(text, style="bold red" if error else "green"))
+        view.add_class("-shown")
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(NOTICE_SECONDS, lambda: view.remove_class("-shown"))
 
     def open_command_line(self, text: str = "") -> None:
         line = self.query_one(CommandLine)

@@ -168,4 +168,4 @@ class PreviewPane(Static):
 class StatusLine(Static):
     """Agent, online state, last sync, outbox size and conflicts: always visible."""
 
-    DEFAULT_CSS = "StatusLine { height: 1; dock: bottom; background: $panel; padding: 0 1; }"
+    DEFAULT_CSS = "StatusLine { height: 1; background: $panel; padding: 0 1; }"
