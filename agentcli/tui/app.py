@@ -217,6 +217,8 @@ class ConsoleApp(App[None]):
     # ------------------------------------------------------------ status line
 
     def poll_status(self) -> None:
+        if not self.screen_stack:  # the interval can fire once more while the app shuts down
+            return
         # The ticket is looked up here, on the event loop: widgets are not for other threads.
         self._poll_status(self._open_ticket_id())
 
