@@ -35,7 +35,10 @@ class Tmux:
         self.tmux, self.name = tmux, name
 
     def run(self, *args: str) -> str:
-        return subprocess.run([self.tmux, *args], check=True, capture_output=True, text=True).stdout
+        # A private server per session (-L): runs never share, or race, a tmux server that is
+        # shutting down after the previous run killed its last session.
+        command = [self.tmux, "-L", self.name, *args]
+        return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         self.run("send-keys", "-t", self.name, *(["-l"] if literal else []), *keys)
@@ -70,7 +73,7 @@ def _start(agentcli_args: str) -> Iterator[Tmux]:
     # A detached session may come up at the default 80x24: size the window explicitly.
     session.run("resize-window", "-t", session.name, "-x", str(WIDTH), "-y", str(HEIGHT))
     yield session
-    subprocess.run([binary, "kill-session", "-t", session.name], check=False)
+    subprocess.run([binary, "-L", session.name, "kill-server"], check=False)
 
 
 @pytest.fixture
@@ -126,6 +129,8 @@ def _filter_mine(tmux: Tmux) -> None:
     tmux.wait(lambda s: "▔▔▔" in s)  # the filter bar is open: what a user waits to see
     tmux.keys("C-u")
     tmux.keys("assignee:me sort:created", literal=True)
+    tmux.wait(lambda s: "assignee:me sort:created" in s)
+    time.sleep(0.3)  # a typist's pause: send-keys would press enter within the same millisecond
     tmux.keys("Enter")
     tmux.wait(lambda s: not _case_rows(s, CYRILLIC) and "li.na" in s.partition("更新")[2])
 
