@@ -281,12 +281,12 @@ def match_spans(text: str, terms: list[QueryTerm]) -> list[tuple[int, int]]:
     for term in terms:
         for regex in _term_regexes(term):
             position = 0
+            # Retry one character further after every match: matches may overlap (のの twice
+            # in ののの), and one starting mid-word may hide a real one; _merge joins spans.
             while match := regex.search(text, position):
                 if _starts_token(text, match.start()):
                     spans.append(match.span())
-                    position = match.end()
-                else:  # mid-word: retry one further, a real match may overlap this one
-                    position = match.start() + 1
+                position = match.start() + 1
     return _merge(spans)
 
 
