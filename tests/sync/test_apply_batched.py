@@ -93,7 +93,12 @@ def _stores(tmp_path: Path, rng: random.Random):
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_batched_apply_equals_one_by_one(tmp_path: Path, seed: int) -> None:
+def test_batched_apply_equals_one_by_one(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Local edits are stamped with the current second: one clock for both stores, or a second
+    # ticking over between building them makes them differ.
+    monkeypatch.setattr("agentcli.store.outbox.now_epoch", lambda: 1_795_176_000)
     rng = random.Random(seed)
     batched, reference = _stores(tmp_path, rng)
     next_message = [100]
