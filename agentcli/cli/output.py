@@ -50,6 +50,7 @@ def print_table(
 
     Every column but `flex` is as wide as its widest cell (at most FIXED_MAX cells); `flex`
     (say, the subject) gets the rest of the terminal's width and is cut with an ellipsis.
+    Piped output is as wide as it needs: `flex` is whole and no column is squeezed to fit 80.
     """
     console = Console(soft_wrap=False)
     cells = [[Text(inert(_flat(row.get(name)))) for name in columns] for row in rows]
@@ -59,8 +60,15 @@ def print_table(
     ]
     if flex in columns:
         index = columns.index(flex)
-        others = sum(widths) - widths[index] + 3 * (len(columns) - 1)  # " │ " between columns
-        widths[index] = max(console.width - others, FLEX_MIN)
+        if console.is_terminal:
+            others = sum(widths) - widths[index] + 3 * (len(columns) - 1)  # " │ " between
+            widths[index] = max(console.width - others, FLEX_MIN)
+        else:  # piped: the whole text
+            widths[index] = max([cell_len(flex), *(row[index].cell_len for row in cells)])
+    needed = sum(widths) + 3 * (len(columns) - 1)
+    if not console.is_terminal and needed > console.width:
+        # Piped to a file or another program: nothing to fit, so cut nothing.
+        console = Console(soft_wrap=False, width=needed)
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for name, width in zip(columns, widths, strict=True):
         table.add_column(name, overflow="ellipsis", no_wrap=True, width=width)
