@@ -108,6 +108,23 @@ def test_tickets_table_aligns_and_shows_text(db_path: Path) -> None:
     assert "订单 1 外包装破损" in result.stdout and "Посилка не прийшла" in result.stdout
 
 
+def test_piped_tables_are_not_squeezed_to_80_columns(db_path: Path) -> None:
+    store = open_store(db_path)
+    long_subject = "包裹显示已签收但我没有收到，快递员说放在驿站了，驿站说没有这个包裹"
+    store.conn.execute("UPDATE tickets SET subject = ? WHERE id = 1", (long_subject,))
+    store.conn.commit()
+    store.conn.close()
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    env["AGENTCLI_DB"] = str(db_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "agentcli", "tickets"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert long_subject in result.stdout  # whole, no ellipsis, though wider than 80 cells
+    header = result.stdout.splitlines()[0]
+    assert "…" not in header and "priority" in header and "updated" in header
+
+
 def test_a_bad_query_names_the_position_and_keeps_stdout_clean(db_path: Path) -> None:
     result = run(db_path, "tickets", "status:opne", "--json")
     assert result.returncode != 0
