@@ -36,6 +36,9 @@ TRACKED_COLUMNS = {
     "snoozed_until": "snooze",
 }
 
+# Built once: `insert().values(**row)` per event regenerates its cache key.
+_INSERT_EVENT = ticket_events.insert()
+
 
 def record_event(
     conn: Connection,
@@ -58,7 +61,7 @@ def record_event(
         "old": _text(old),
         "new": _text(new),
     }
-    event_id = int(conn.execute(ticket_events.insert().values(**values)).inserted_primary_key[0])
+    event_id = int(conn.execute(_INSERT_EVENT, values).inserted_primary_key[0])
     append_change(conn, "event", {"id": event_id, **values})
     return event_id
 

@@ -13,6 +13,10 @@ from agentcli.server.bulk import insert_rows
 from agentcli.server.schema import change_log
 from agentcli.server.wire import to_wire
 
+# Built once: `insert().values(...)` per call regenerates its cache key (~0.1 ms each, three or
+# more appends per pushed mutation).
+_APPEND = change_log.insert()
+
 
 def append_change(conn: Connection, kind: str, row: Mapping[str, Any]) -> int:
     """Log the entity's state after a change; return its seq.
@@ -21,15 +25,13 @@ def append_change(conn: Connection, kind: str, row: Mapping[str, Any]) -> int:
     """
     data = to_wire(kind, row)
     entity_id = str(data["login"] if kind == "agent" else data["id"])
-    result = conn.execute(
-        change_log.insert().values(
-            kind=kind,
-            entity_id=entity_id,
-            payload=json.dumps(data, ensure_ascii=False),
-            created_at=now_epoch(),
-        )
-    )
-    return int(result.inserted_primary_key[0])
+    values = {
+        "kind": kind,
+        "entity_id": entity_id,
+        "payload": json.dumps(data, ensure_ascii=False),
+        "created_at": now_epoch(),
+    }
+    return int(conn.execute(_APPEND, values).inserted_primary_key[0])
 
 
 def append_changes(conn: Connection, kind: str, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, RowMapping, select
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from agentcli.domain.cases import CaseState, CaseType, InvalidTransition, check_transition
@@ -72,16 +72,34 @@ def apply_batch(
     """`user_agent` is the sending program's own name, recorded in the audit trail."""
     results = []
     with write_tx(engine) as conn:
+        # One lookup for the whole batch: the writer lock is held from here to commit, so no
+        # other push can record an id in between; ids settled earlier in this batch are added
+        # as they commit (a mutation rolled back by an error is not recorded, as before).
+        ids = list({m.client_id for m in batch})
+        seen: dict[str, str] = dict(conn.execute(_SEEN, {"ids": ids}).tuples().all())
         for mutation in batch:
             savepoint = conn.begin_nested()
             try:
-                result = _settle(conn, agent, mutation, after_apply, user_agent)
+                result, recorded = _settle(
+                    conn, agent, mutation, seen.get(mutation.client_id), after_apply, user_agent
+                )
                 savepoint.commit()
             except IntegrityError as error:
                 savepoint.rollback()
                 result = _result(mutation, Outcome.REJECTED, reason=f"invalid: {error.orig}")
+            else:
+                if recorded is not None:
+                    seen[mutation.client_id] = recorded
             results.append(result)
     return results
+
+
+# Built once: per-mutation statement construction was most of the cost of a push.
+_SEEN = select(applied_mutations.c.client_id, applied_mutations.c.result).where(
+    applied_mutations.c.client_id.in_(bindparam("ids", expanding=True))
+)
+_RECORD = applied_mutations.insert()
+_AGENT_ACTIVE = select(agents.c.active).where(agents.c.login == bindparam("login"))
 
 
 def _result(mutation: Incoming, outcome: Outcome, **fields: Any) -> dict[str, Any]:
@@ -92,26 +110,28 @@ def _settle(
     conn: Connection,
     agent: Mapping[str, Any],
     mutation: Incoming,
+    seen: str | None,
     after_apply: AfterApply | None,
     user_agent: str | None = None,
-) -> dict[str, Any]:
-    seen = conn.execute(
-        select(applied_mutations.c.result).where(
-            applied_mutations.c.client_id == mutation.client_id
-        )
-    ).scalar_one_or_none()
+) -> tuple[dict[str, Any], str | None]:
+    """The answer, and the JSON recorded under the mutation's id (None for a duplicate).
+
+    `seen` is the answer already recorded under the id, if any.
+    """
     if seen is not None:
-        return {**json.loads(seen), "outcome": str(Outcome.DUPLICATE)}
+        return {**json.loads(seen), "outcome": str(Outcome.DUPLICATE)}, None
     result = _decide(conn, agent, mutation, after_apply, user_agent)
+    recorded = json.dumps(result, ensure_ascii=False)
     conn.execute(
-        applied_mutations.insert().values(
-            client_id=mutation.client_id,
-            agent=agent["login"],
-            result=json.dumps(result, ensure_ascii=False),
-            created_at=now_epoch(),
-        )
+        _RECORD,
+        {
+            "client_id": mutation.client_id,
+            "agent": agent["login"],
+            "result": recorded,
+            "created_at": now_epoch(),
+        },
     )
-    return result
+    return result, recorded
 
 
 def _decide(
@@ -270,9 +290,7 @@ def _assign(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Ch
     if assignee is not None:
         if not isinstance(assignee, str):
             raise Rejected("payload.assignee must be a login or null")
-        active = conn.execute(
-            select(agents.c.active).where(agents.c.login == assignee)
-        ).scalar_one_or_none()
+        active = conn.execute(_AGENT_ACTIVE, {"login": assignee}).scalar_one_or_none()
         if not active:
             raise Rejected(f"no active agent {assignee!r}")
     return {"assignee": assignee}, {}

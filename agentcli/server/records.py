@@ -9,19 +9,30 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status, Tier
 from agentcli.server.changelog import append_change
 from agentcli.server.schema import customers, messages, tickets
 
+# Statements built once with bound parameters: building `select(...).where(col == value)` or
+# `insert().values(**row)` per call regenerates SQLAlchemy's cache key each time, which was
+# most of the cost of applying a pushed mutation (agentcli.server.mutations).
+_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+# PostgreSQL row lock; SQLite already holds the database lock.
+_TICKET_FOR_UPDATE = _TICKET.with_for_update()
+# The SET clause comes from the parameters' keys (SQLAlchemy caches one compiled form per key
+# set); RETURNING gives the new state without a second read.
+_UPDATE_TICKET = (
+    tickets.update().where(tickets.c.id == bindparam("ticket_id_")).returning(*tickets.c)
+)
+_INSERT_MESSAGE = messages.insert().returning(*messages.c)
+
 
 def get_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> RowMapping | None:
-    query = select(tickets).where(tickets.c.id == ticket_id)
-    if for_update:
-        query = query.with_for_update()  # PostgreSQL row lock; SQLite already holds the db lock
-    return conn.execute(query).mappings().first()
+    query = _TICKET_FOR_UPDATE if for_update else _TICKET
+    return conn.execute(query, {"ticket_id": ticket_id}).mappings().first()
 
 
 def create_customer(
@@ -95,9 +106,7 @@ def update_ticket(
     conn: Connection, ticket_id: int, values: dict[str, Any]
 ) -> tuple[RowMapping, int]:
     """Apply `values`; log and return the new state and its seq (the caller sets versions)."""
-    conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(**values))
-    row = get_ticket(conn, ticket_id)
-    assert row is not None
+    row = conn.execute(_UPDATE_TICKET, {**values, "ticket_id_": ticket_id}).mappings().one()
     return row, append_change(conn, "ticket", row)
 
 
@@ -124,8 +133,7 @@ def append_message(
         "created_at": created_at or now_epoch(),
         "external_id": external_id,
     }
-    new_id = conn.execute(messages.insert().values(**values)).inserted_primary_key[0]
-    row = conn.execute(select(messages).where(messages.c.id == new_id)).mappings().one()
+    row = conn.execute(_INSERT_MESSAGE, values).mappings().one()
     return row, append_change(conn, "message", row)
 
 
