@@ -77,21 +77,43 @@ def apply_batch(
         # as they commit (a mutation rolled back by an error is not recorded, as before).
         ids = list({m.client_id for m in batch})
         seen: dict[str, str] = dict(conn.execute(_SEEN, {"ids": ids}).tuples().all())
+        records: list[dict[str, Any]] = []
         for mutation in batch:
-            savepoint = conn.begin_nested()
+            # Plain SAVEPOINT statements: `begin_nested()` compiles a new savepoint clause per
+            # call (a fifth of a batch's time); the savepoints are never nested here.
+            conn.exec_driver_sql(_SAVEPOINT)
             try:
                 result, recorded = _settle(
                     conn, agent, mutation, seen.get(mutation.client_id), after_apply, user_agent
                 )
-                savepoint.commit()
+                conn.exec_driver_sql(_RELEASE)
             except IntegrityError as error:
-                savepoint.rollback()
+                conn.exec_driver_sql(_ROLLBACK_TO)
+                conn.exec_driver_sql(_RELEASE)
                 result = _result(mutation, Outcome.REJECTED, reason=f"invalid: {error.orig}")
             else:
                 if recorded is not None:
                     seen[mutation.client_id] = recorded
+                    records.append(
+                        {
+                            "client_id": mutation.client_id,
+                            "agent": agent["login"],
+                            "result": recorded,
+                            "created_at": now_epoch(),
+                        }
+                    )
             results.append(result)
+        # The answers recorded in one executemany, in the same transaction: none of these ids
+        # was recorded before (checked above, under the writer lock), so this cannot conflict,
+        # and a mutation undone by its savepoint is not among them.
+        if records:
+            conn.execute(_RECORD, records)
     return results
+
+
+_SAVEPOINT = "SAVEPOINT acli_mutation"
+_RELEASE = "RELEASE SAVEPOINT acli_mutation"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT acli_mutation"
 
 
 # Built once: per-mutation statement construction was most of the cost of a push.
@@ -114,24 +136,14 @@ def _settle(
     after_apply: AfterApply | None,
     user_agent: str | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """The answer, and the JSON recorded under the mutation's id (None for a duplicate).
+    """The answer, and the JSON to record under the mutation's id (None for a duplicate).
 
     `seen` is the answer already recorded under the id, if any.
     """
     if seen is not None:
         return {**json.loads(seen), "outcome": str(Outcome.DUPLICATE)}, None
     result = _decide(conn, agent, mutation, after_apply, user_agent)
-    recorded = json.dumps(result, ensure_ascii=False)
-    conn.execute(
-        _RECORD,
-        {
-            "client_id": mutation.client_id,
-            "agent": agent["login"],
-            "result": recorded,
-            "created_at": now_epoch(),
-        },
-    )
-    return result, recorded
+    return result, json.dumps(result, ensure_ascii=False)
 
 
 def _decide(
