@@ -1,8 +1,9 @@
 """The per-ticket audit trail: who changed which field of a ticket, when, and from where.
 
-Every write goes through `record_event`, inside the caller's `db.write_tx`, and is appended to
-the change log as an `event` in the same transaction, so the trail and the change it describes
-commit (or roll back) together and reach clients through the change feed.
+Every write goes through `record_event` (or `insert_events`, whose caller logs the events),
+inside the caller's `db.write_tx`, and is appended to the change log as an `event` in the same
+transaction, so the trail and the change it describes commit (or roll back) together and reach
+clients through the change feed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from agentcli.domain.vocabulary import Channel
-from agentcli.server.changelog import append_change
+from agentcli.server.changelog import append_change, append_change_list
 from agentcli.server.schema import ticket_events
 from agentcli.server.wire import iso
 
@@ -38,6 +39,8 @@ TRACKED_COLUMNS = {
 
 # Built once: `insert().values(**row)` per event regenerates its cache key.
 _INSERT_EVENT = ticket_events.insert()
+# Several events in one statement on PostgreSQL, ids returned in the rows' order.
+_INSERT_EVENTS = ticket_events.insert().returning(ticket_events.c.id, sort_by_parameter_order=True)
 
 
 def record_event(
@@ -52,7 +55,26 @@ def record_event(
     at: int,
 ) -> int:
     """Append one event and log it to the change feed; return its id."""
-    values = {
+    values = event_values(
+        ticket_id=ticket_id, actor=actor, client=client, field=field, old=old, new=new, at=at
+    )
+    event_id = int(conn.execute(_INSERT_EVENT, values).inserted_primary_key[0])
+    append_change(conn, "event", {"id": event_id, **values})
+    return event_id
+
+
+def event_values(
+    *,
+    ticket_id: int,
+    actor: str,
+    client: str | None,
+    field: str,
+    old: str | int | None,
+    new: str | int | None,
+    at: int,
+) -> dict[str, Any]:
+    """The row `record_event` writes, for callers inserting several with `insert_events`."""
+    return {
         "ticket_id": ticket_id,
         "at": at,
         "actor": actor,
@@ -61,9 +83,46 @@ def record_event(
         "old": _text(old),
         "new": _text(new),
     }
-    event_id = int(conn.execute(_INSERT_EVENT, values).inserted_primary_key[0])
-    append_change(conn, "event", {"id": event_id, **values})
-    return event_id
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert `event_values` rows in order, *without* logging them: the caller must log the
+    returned events (with their ids) to the change feed in the same transaction.
+    """
+    if not rows:
+        return []
+    ids = conn.execute(_INSERT_EVENTS, rows).scalars().all()
+    return [{"id": int(event_id), **row} for event_id, row in zip(ids, rows, strict=True)]
+
+
+def changed_events(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    actor: str,
+    client: str | None,
+    at: int,
+) -> list[dict[str, Any]]:
+    """`event_values` for each tracked column that differs between two states of a ticket."""
+    rows = []
+    for column, field in TRACKED_COLUMNS.items():
+        old, new = before[column], after[column]
+        if old == new:
+            continue
+        if column == "snoozed_until":
+            old, new = iso(old), iso(new)
+        rows.append(
+            event_values(
+                ticket_id=int(after["id"]),
+                actor=actor,
+                client=client,
+                field=field,
+                old=old,
+                new=new,
+                at=at,
+            )
+        )
+    return rows
 
 
 def record_changes(
@@ -76,25 +135,9 @@ def record_changes(
     at: int,
 ) -> int:
     """One event per tracked column that differs between two states of a ticket; the count."""
-    written = 0
-    for column, field in TRACKED_COLUMNS.items():
-        old, new = before[column], after[column]
-        if old == new:
-            continue
-        if column == "snoozed_until":
-            old, new = iso(old), iso(new)
-        record_event(
-            conn,
-            ticket_id=int(after["id"]),
-            actor=actor,
-            client=client,
-            field=field,
-            old=old,
-            new=new,
-            at=at,
-        )
-        written += 1
-    return written
+    events = insert_events(conn, changed_events(before, after, actor=actor, client=client, at=at))
+    append_change_list(conn, [("event", event) for event in events])
+    return len(events)
 
 
 def mutation_client(user_agent: str | None, client_id: str) -> str:

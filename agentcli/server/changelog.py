@@ -16,6 +16,7 @@ from agentcli.server.wire import to_wire
 # Built once: `insert().values(...)` per call regenerates its cache key (~0.1 ms each, three or
 # more appends per pushed mutation).
 _APPEND = change_log.insert()
+_APPEND_MANY = change_log.insert().returning(change_log.c.seq, sort_by_parameter_order=True)
 
 
 def append_change(conn: Connection, kind: str, row: Mapping[str, Any]) -> int:
@@ -23,15 +24,32 @@ def append_change(conn: Connection, kind: str, row: Mapping[str, Any]) -> int:
 
     Must run inside `db.write_tx`, whose writer lock makes seqs visible in commit order.
     """
+    return int(conn.execute(_APPEND, _entry(kind, row, now_epoch())).inserted_primary_key[0])
+
+
+def append_change_list(
+    conn: Connection, entries: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[int]:
+    """Log several entities in the given order; return their seqs in that order.
+
+    One statement on PostgreSQL (a multi-row INSERT whose RETURNING SQLAlchemy matches to the
+    rows); SQLite runs it row by row. Same contract as `append_change`: inside `db.write_tx`.
+    """
+    if not entries:
+        return []
+    now = now_epoch()
+    rows = [_entry(kind, row, now) for kind, row in entries]
+    return [int(seq) for seq in conn.execute(_APPEND_MANY, rows).scalars()]
+
+
+def _entry(kind: str, row: Mapping[str, Any], now: int) -> dict[str, Any]:
     data = to_wire(kind, row)
-    entity_id = str(data["login"] if kind == "agent" else data["id"])
-    values = {
+    return {
         "kind": kind,
-        "entity_id": entity_id,
+        "entity_id": str(data["login"] if kind == "agent" else data["id"]),
         "payload": json.dumps(data, ensure_ascii=False),
-        "created_at": now_epoch(),
+        "created_at": now,
     }
-    return int(conn.execute(_APPEND, values).inserted_primary_key[0])
 
 
 def append_changes(conn: Connection, kind: str, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -20,11 +20,12 @@ from agentcli.domain.cases import CaseState, CaseType, InvalidTransition, check_
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.mutations import MutationType, Outcome, macros_problem
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
-from agentcli.server.audit import mutation_client, record_changes, record_event
+from agentcli.server.audit import changed_events, event_values, insert_events, mutation_client
+from agentcli.server.changelog import append_change_list
 from agentcli.server.db import write_tx
 from agentcli.server.moves import moved_on, wrote_while_theirs
 from agentcli.server.permissions import mutation_forbidden
-from agentcli.server.records import append_message, get_ticket, update_ticket
+from agentcli.server.records import get_ticket, insert_message, write_ticket
 from agentcli.server.schema import agents, applied_mutations
 from agentcli.server.wire import to_wire
 
@@ -174,8 +175,11 @@ def _decide(
     reason = mutation_forbidden(agent, ticket, mutation.type, mutation.payload)
     if reason and not wrote_while_theirs(conn, agent, ticket, mutation.type, mutation.base_version):
         return _result(mutation, Outcome.REJECTED, reason=reason)
+    # The mutation's change-log entries, written together after the update (one statement on
+    # PostgreSQL) in the order the one-at-a-time path wrote them: message, ticket, events.
+    log: Log = []
     try:
-        changes, extra = _APPLY[mutation.type](conn, agent, ticket, mutation)
+        changes, extra = _APPLY[mutation.type](conn, agent, ticket, mutation, log)
     except (Rejected, InvalidTransition, ValueError, TypeError, KeyError) as error:
         return _result(mutation, Outcome.REJECTED, reason=f"invalid: {error}")
     version = ticket["version"] + 1
@@ -185,8 +189,11 @@ def _decide(
     changes |= {"version": version, "updated_at": now_epoch()}
     if after_apply is not None:
         changes |= after_apply.derive(conn, ticket, mutation.type, changes)
-    row, seq = update_ticket(conn, ticket["id"], changes)
-    _audit(conn, agent, mutation, ticket, row, extra, user_agent)
+    row = write_ticket(conn, ticket["id"], changes)
+    log.append(("ticket", row))
+    ticket_entry = len(log) - 1
+    log += _audit(conn, agent, mutation, ticket, row, extra, user_agent)
+    seq = append_change_list(conn, log)[ticket_entry]
     if after_apply is not None:
         after_apply.after(conn, row, mutation.type, extra)
     return _result(mutation, Outcome.APPLIED, version=version, seq=seq, **extra)
@@ -200,33 +207,39 @@ def _audit(
     after: RowMapping,
     extra: Mapping[str, Any],
     user_agent: str | None,
-) -> None:
-    """The audit trail of an applied mutation: its message (if any), then each changed field."""
+) -> Log:
+    """Insert the audit trail of an applied mutation: its message (if any), then each changed
+    field. Returns the events' change-log entries, which the caller must append.
+    """
     client, at = mutation_client(user_agent, mutation.client_id), after["updated_at"]
+    rows = []
     if mutation.type in (MutationType.REPLY, MutationType.NOTE):
-        record_event(
-            conn,
-            ticket_id=after["id"],
-            actor=agent["login"],
-            client=client,
-            field=str(mutation.type),
-            old=None,
-            new=extra["message_id"],
-            at=at,
-        )
-        # The macros the message was written with (validated in `_message`), each once.
-        for macro_id in dict.fromkeys(mutation.payload.get("macros", [])):
-            record_event(
-                conn,
+        rows.append(
+            event_values(
                 ticket_id=after["id"],
                 actor=agent["login"],
                 client=client,
-                field="macro",
+                field=str(mutation.type),
                 old=None,
-                new=macro_id,
+                new=extra["message_id"],
                 at=at,
             )
-    record_changes(conn, before, after, actor=agent["login"], client=client, at=at)
+        )
+        # The macros the message was written with (validated in `_message`), each once.
+        for macro_id in dict.fromkeys(mutation.payload.get("macros", [])):
+            rows.append(
+                event_values(
+                    ticket_id=after["id"],
+                    actor=agent["login"],
+                    client=client,
+                    field="macro",
+                    old=None,
+                    new=macro_id,
+                    at=at,
+                )
+            )
+    rows += changed_events(before, after, actor=agent["login"], client=client, at=at)
+    return [("event", event) for event in insert_events(conn, rows)]
 
 
 # Compare-and-set fields and the column recording the version at which each last changed.
@@ -254,6 +267,8 @@ def _conflicts(ticket: RowMapping, mutation: Incoming) -> bool:
 
 
 Changes = tuple[dict[str, Any], dict[str, Any]]
+# Rows an apply function wrote whose change-log entries `_decide` appends (a message).
+Log = list[tuple[str, Mapping[str, Any]]]
 
 
 def _text(payload: Mapping[str, Any], key: str) -> str:
@@ -265,13 +280,17 @@ def _text(payload: Mapping[str, Any], key: str) -> str:
 
 def _message(kind: MessageKind) -> Callable[..., Changes]:
     def apply(
-        conn: Connection, agent: Mapping[str, Any], ticket: RowMapping, mutation: Incoming
+        conn: Connection,
+        agent: Mapping[str, Any],
+        ticket: RowMapping,
+        mutation: Incoming,
+        log: Log,
     ) -> Changes:
         body = _text(mutation.payload, "body")
         problem = macros_problem(mutation.payload.get("macros", []))
         if problem:
             raise Rejected(problem)
-        message, _seq = append_message(
+        message = insert_message(
             conn,
             ticket_id=ticket["id"],
             kind=kind,
@@ -280,6 +299,7 @@ def _message(kind: MessageKind) -> Callable[..., Changes]:
             channel=Channel(ticket["channel"]),
             body=body,
         )
+        log.append(("message", message))
         changes: dict[str, Any] = {}
         if kind is MessageKind.PUBLIC and ticket["status"] == Status.NEW:
             changes["status"] = str(Status.OPEN)  # answered: it is being worked on
@@ -288,16 +308,18 @@ def _message(kind: MessageKind) -> Callable[..., Changes]:
     return apply
 
 
-def _set_status(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+def _set_status(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
     status = Status(_text(m.payload, "status"))
     return {"status": str(status)}, {}
 
 
-def _set_priority(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+def _set_priority(
+    conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log
+) -> Changes:
     return {"priority": str(Priority(_text(m.payload, "priority")))}, {}
 
 
-def _assign(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+def _assign(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
     assignee = m.payload.get("assignee")
     if assignee is not None:
         if not isinstance(assignee, str):
@@ -308,11 +330,11 @@ def _assign(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Ch
     return {"assignee": assignee}, {}
 
 
-def _set_queue(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+def _set_queue(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
     return {"queue": _text(m.payload, "queue")}, {}
 
 
-def _tag(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+def _tag(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
     add, remove = m.payload.get("add", []), m.payload.get("remove", [])
     if not all(isinstance(t, str) and t for t in [*add, *remove]):
         raise Rejected("payload.add and payload.remove must be lists of tags")
@@ -321,7 +343,7 @@ def _tag(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Chang
     return {"tags": json.dumps(tags, ensure_ascii=False)}, {}
 
 
-def _set_case(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+def _set_case(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
     target = CaseState(_text(m.payload, "state"))
     if ticket["case_type"] is None:
         case_type = CaseType(_text(m.payload, "type"))
@@ -335,7 +357,7 @@ def _set_case(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> 
     return {"case_state": str(target)}, {}
 
 
-def _snooze(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming) -> Changes:
+def _snooze(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
     until = m.payload.get("until")
     if until is None:
         return {"snoozed_until": None}, {}

@@ -106,8 +106,13 @@ def update_ticket(
     conn: Connection, ticket_id: int, values: dict[str, Any]
 ) -> tuple[RowMapping, int]:
     """Apply `values`; log and return the new state and its seq (the caller sets versions)."""
-    row = conn.execute(_UPDATE_TICKET, {**values, "ticket_id_": ticket_id}).mappings().one()
+    row = write_ticket(conn, ticket_id, values)
     return row, append_change(conn, "ticket", row)
+
+
+def write_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> RowMapping:
+    """`update_ticket` without the change-log entry: the caller logs the returned state."""
+    return conn.execute(_UPDATE_TICKET, {**values, "ticket_id_": ticket_id}).mappings().one()
 
 
 def append_message(
@@ -123,6 +128,33 @@ def append_message(
     created_at: int | None = None,
 ) -> tuple[RowMapping, int]:
     """Append a message; return it and its change seq. Messages are never edited."""
+    row = insert_message(
+        conn,
+        ticket_id=ticket_id,
+        kind=kind,
+        author_kind=author_kind,
+        author=author,
+        channel=channel,
+        body=body,
+        external_id=external_id,
+        created_at=created_at,
+    )
+    return row, append_change(conn, "message", row)
+
+
+def insert_message(
+    conn: Connection,
+    *,
+    ticket_id: int,
+    kind: MessageKind,
+    author_kind: AuthorKind,
+    author: str,
+    channel: Channel,
+    body: str,
+    external_id: str | None = None,
+    created_at: int | None = None,
+) -> RowMapping:
+    """`append_message` without the change-log entry: the caller logs the returned row."""
     values = {
         "ticket_id": ticket_id,
         "kind": str(kind),
@@ -133,8 +165,7 @@ def append_message(
         "created_at": created_at or now_epoch(),
         "external_id": external_id,
     }
-    row = conn.execute(_INSERT_MESSAGE, values).mappings().one()
-    return row, append_change(conn, "message", row)
+    return conn.execute(_INSERT_MESSAGE, values).mappings().one()
 
 
 def message_by_external_id(conn: Connection, channel: str, external_id: str) -> RowMapping | None:
