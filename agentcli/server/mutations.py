@@ -25,7 +25,7 @@ from agentcli.server.changelog import append_change_list
 from agentcli.server.db import write_tx
 from agentcli.server.moves import moved_on, wrote_while_theirs
 from agentcli.server.permissions import mutation_forbidden
-from agentcli.server.records import get_ticket, insert_message, write_ticket
+from agentcli.server.records import insert_message, lock_tickets, write_ticket
 from agentcli.server.schema import agents, applied_mutations
 from agentcli.server.wire import to_wire
 
@@ -78,14 +78,25 @@ def apply_batch(
         # as they commit (a mutation rolled back by an error is not recorded, as before).
         ids = list({m.client_id for m in batch})
         seen: dict[str, str] = dict(conn.execute(_SEEN, {"ids": ids}).tuples().all())
+        # The batch's tickets read and row-locked at once (two agents racing for one ticket see
+        # each other's change: the lock is held to commit). Only a mutation's own update changes
+        # a ticket here, so each is kept current from the update's RETURNING once its savepoint
+        # is released; a mutation undone by its savepoint leaves the copy as the database has it.
+        tickets = lock_tickets(conn, {m.ticket_id for m in batch if m.client_id not in seen})
         records: list[dict[str, Any]] = []
         for mutation in batch:
             # Plain SAVEPOINT statements: `begin_nested()` compiles a new savepoint clause per
             # call (a fifth of a batch's time); the savepoints are never nested here.
             conn.exec_driver_sql(_SAVEPOINT)
             try:
-                result, recorded = _settle(
-                    conn, agent, mutation, seen.get(mutation.client_id), after_apply, user_agent
+                result, recorded, updated = _settle(
+                    conn,
+                    agent,
+                    mutation,
+                    seen.get(mutation.client_id),
+                    tickets.get(mutation.ticket_id),
+                    after_apply,
+                    user_agent,
                 )
                 conn.exec_driver_sql(_RELEASE)
             except IntegrityError as error:
@@ -93,6 +104,8 @@ def apply_batch(
                 conn.exec_driver_sql(_RELEASE)
                 result = _result(mutation, Outcome.REJECTED, reason=f"invalid: {error.orig}")
             else:
+                if updated is not None:
+                    tickets[mutation.ticket_id] = updated
                 if recorded is not None:
                     seen[mutation.client_id] = recorded
                     records.append(
@@ -134,30 +147,34 @@ def _settle(
     agent: Mapping[str, Any],
     mutation: Incoming,
     seen: str | None,
+    ticket: RowMapping | None,
     after_apply: AfterApply | None,
     user_agent: str | None = None,
-) -> tuple[dict[str, Any], str | None]:
-    """The answer, and the JSON to record under the mutation's id (None for a duplicate).
+) -> tuple[dict[str, Any], str | None, RowMapping | None]:
+    """The answer, the JSON to record under the mutation's id (None for a duplicate) and the
+    ticket's new state (None when unchanged).
 
-    `seen` is the answer already recorded under the id, if any.
+    `seen` is the answer already recorded under the id, if any; `ticket` the ticket's current
+    state, locked (None: no such ticket).
     """
     if seen is not None:
-        return {**json.loads(seen), "outcome": str(Outcome.DUPLICATE)}, None
-    result = _decide(conn, agent, mutation, after_apply, user_agent)
-    return result, json.dumps(result, ensure_ascii=False)
+        return {**json.loads(seen), "outcome": str(Outcome.DUPLICATE)}, None, None
+    result, updated = _decide(conn, agent, mutation, ticket, after_apply, user_agent)
+    return result, json.dumps(result, ensure_ascii=False), updated
 
 
 def _decide(
     conn: Connection,
     agent: Mapping[str, Any],
     mutation: Incoming,
+    ticket: RowMapping | None,
     after_apply: AfterApply | None,
     user_agent: str | None = None,
-) -> dict[str, Any]:
-    # Row lock held to commit: two agents racing for one ticket see each other's change.
-    ticket = get_ticket(conn, mutation.ticket_id, for_update=True)
+) -> tuple[dict[str, Any], RowMapping | None]:
+    """The answer, and the ticket's new state when the mutation applied."""
     if ticket is None:
-        return _result(mutation, Outcome.REJECTED, reason=f"unknown ticket {mutation.ticket_id}")
+        reason = f"unknown ticket {mutation.ticket_id}"
+        return _result(mutation, Outcome.REJECTED, reason=reason), None
     # Conflict before permission: when the field changed after the version the user saw, the
     # race is the news (an agent whose ticket a supervisor just took must learn "someone else
     # changed it", with the new state, not a bare "forbidden"). Nothing leaks: every agent
@@ -165,23 +182,24 @@ def _decide(
     # A supervisor's move also conflicts when the ticket moved on since (agentcli.server.moves).
     moved = moved_on(conn, ticket, mutation.payload)
     if moved or _conflicts(ticket, mutation):
-        return _result(
+        conflict = _result(
             mutation,
             Outcome.CONFLICT,
             version=ticket["version"],
             reason=moved or f"{mutation.type} changed since version {mutation.base_version}",
             current=to_wire("ticket", ticket),
         )
+        return conflict, None
     reason = mutation_forbidden(agent, ticket, mutation.type, mutation.payload)
     if reason and not wrote_while_theirs(conn, agent, ticket, mutation.type, mutation.base_version):
-        return _result(mutation, Outcome.REJECTED, reason=reason)
+        return _result(mutation, Outcome.REJECTED, reason=reason), None
     # The mutation's change-log entries, written together after the update (one statement on
     # PostgreSQL) in the order the one-at-a-time path wrote them: message, ticket, events.
     log: Log = []
     try:
         changes, extra = _APPLY[mutation.type](conn, agent, ticket, mutation, log)
     except (Rejected, InvalidTransition, ValueError, TypeError, KeyError) as error:
-        return _result(mutation, Outcome.REJECTED, reason=f"invalid: {error}")
+        return _result(mutation, Outcome.REJECTED, reason=f"invalid: {error}"), None
     version = ticket["version"] + 1
     for name, version_field in _FIELD_VERSIONS.items():
         if name in changes and changes[name] != ticket[name]:
@@ -196,7 +214,7 @@ def _decide(
     seq = append_change_list(conn, log)[ticket_entry]
     if after_apply is not None:
         after_apply.after(conn, row, mutation.type, extra)
-    return _result(mutation, Outcome.APPLIED, version=version, seq=seq, **extra)
+    return _result(mutation, Outcome.APPLIED, version=version, seq=seq, **extra), row
 
 
 def _audit(

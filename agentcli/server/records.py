@@ -6,7 +6,7 @@ Used by inbound channels, demo seeding and tests; all take a connection inside `
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, select
@@ -22,6 +22,11 @@ from agentcli.server.schema import customers, messages, tickets
 _TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
 # PostgreSQL row lock; SQLite already holds the database lock.
 _TICKET_FOR_UPDATE = _TICKET.with_for_update()
+_TICKETS_FOR_UPDATE = (
+    select(tickets)
+    .where(tickets.c.id.in_(bindparam("ticket_ids", expanding=True)))
+    .with_for_update()
+)
 # The SET clause comes from the parameters' keys (SQLAlchemy caches one compiled form per key
 # set); RETURNING gives the new state without a second read.
 _UPDATE_TICKET = (
@@ -33,6 +38,17 @@ _INSERT_MESSAGE = messages.insert().returning(*messages.c)
 def get_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> RowMapping | None:
     query = _TICKET_FOR_UPDATE if for_update else _TICKET
     return conn.execute(query, {"ticket_id": ticket_id}).mappings().first()
+
+
+def lock_tickets(conn: Connection, ticket_ids: Iterable[int]) -> dict[int, RowMapping]:
+    """The existing tickets among `ticket_ids` by id, row-locked to commit (`get_ticket`'s
+    `for_update` for many at once: one round trip).
+    """
+    ids = list(ticket_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(_TICKETS_FOR_UPDATE, {"ticket_ids": ids}).mappings()
+    return {row["id"]: row for row in rows}
 
 
 def create_customer(
