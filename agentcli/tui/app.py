@@ -28,6 +28,7 @@ from agentcli.tui.commands import CommandError, mutations_for, parse_command
 from agentcli.tui.data import StoreAccess, default_agent, outbox_size
 from agentcli.tui.i18n import Translator
 from agentcli.tui.keymap import APP_BINDINGS, load_keymap
+from agentcli.tui.keyorder import KeyRoutes
 from agentcli.tui.messages import LibraryReady, Queued, StatusSnapshot, SyncCycle
 from agentcli.tui.screens.base import ConsoleScreen
 from agentcli.tui.screens.inbox import InboxScreen
@@ -120,6 +121,7 @@ class ConsoleApp(App[None]):
         self.glossary: Glossary | None = None
         self.paint_log = paint_log
         self._key_at: float | None = None
+        self.key_routes = KeyRoutes()
         self._status = StatusSnapshot(0, "syncing" if live or self.auto_live else "local", None, 0)
         db = self.main_db()
         self.me = agent or os.environ.get("AGENTCLI_AGENT") or default_agent(db)
@@ -181,9 +183,16 @@ class ConsoleApp(App[None]):
         self.store.close_all()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
+        if isinstance(event, events.Key) and not event.is_forwarded:  # arriving, not bubbling
             self._key_at = time.perf_counter()  # paint probes measure from here
+            self.key_routes.sent(event, self.focused)
         await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Runs before App._on_key (Textual calls each class's handler): a character typed
+        # before focus moved to an input belongs to that input, not to a binding.
+        if self.key_routes.reroute(event, self.focused):
+            event.prevent_default()
 
     def last_key_time(self) -> float | None:
         return self._key_at

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
@@ -47,3 +49,18 @@ def screen_text(app) -> str:  # type: ignore[no-untyped-def]
     """Every line of the current screen as plain text (what a terminal would show)."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def burst(pilot: Pilot, *keys: str) -> None:
+    """Deliver keys the way a terminal does when they are typed faster than the app handles
+    them (a fast typist, tmux send-keys, a paste): all queued at once, none awaited.
+    Single characters are typed text; longer names are keys (enter, ctrl+u, escape)."""
+    driver = pilot.app._driver
+    assert driver is not None
+    for key in keys:
+        if len(key) == 1:
+            event = events.Key(key if key.isalnum() else _character_to_key(key), key)
+        else:
+            event = events.Key(key, None)
+        event.set_sender(pilot.app)
+        driver.send_message(event)

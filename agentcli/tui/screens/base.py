@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from agentcli.tui.commands import FIELD_PREFIX
 from agentcli.tui.keymap import ACTION_BINDINGS
+from agentcli.tui.keyorder import OrderedInput
 from agentcli.tui.widgets.panes import StatusLine
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 NOTICE_SECONDS = 8.0
 
 
-class CommandLine(Input):
+class CommandLine(OrderedInput):
     """`:` commands; hidden until opened, closed by enter or esc."""
 
     DEFAULT_CSS = """

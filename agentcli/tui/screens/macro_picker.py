@@ -26,6 +26,7 @@ from agentcli.macros.preview import Preview, preview
 from agentcli.macros.render import Renderer
 from agentcli.macros.suggest import suggest
 from agentcli.tui.i18n import Translator
+from agentcli.tui.keyorder import OrderedInput
 
 VAR_PREFIX = "vars."
 RESULTS = 30
@@ -83,7 +84,7 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.tr("macro.title"), style="bold"))
-            yield Input(placeholder=self.tr("macro.search"), id="picker-search")
+            yield OrderedInput(placeholder=self.tr("macro.search"), id="picker-search")
             with Horizontal():
                 yield OptionList(id="picker-results")
                 with VerticalScroll(id="picker-preview-scroll"):
@@ -232,7 +233,7 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
             key = name.removeprefix(VAR_PREFIX)
             if key in have:
                 continue
-            field = Input(placeholder=key, name=key, classes="var-input", id=f"var-{key}")
+            field = OrderedInput(placeholder=key, name=key, classes="var-input", id=f"var-{key}")
             field.border_title = key
             fields.append(field)
         if fields:

@@ -50,6 +50,7 @@ from agentcli.store.reassign import (
 from agentcli.store.workload import Board, board
 from agentcli.tui.i18n import Translator
 from agentcli.tui.keymap import SUPERVISOR_BINDINGS
+from agentcli.tui.keyorder import OrderedInput
 from agentcli.tui.screens.base import ConsoleScreen
 from agentcli.tui.widgets.board_table import BoardTable
 
@@ -473,7 +474,7 @@ class PromptModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.question))
-            yield Input(id="prompt-input")
+            yield OrderedInput(id="prompt-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

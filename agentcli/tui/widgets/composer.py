@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Static, TextArea
 
 from agentcli.tui.keymap import COMPOSER_BINDINGS
+from agentcli.tui.keyorder import run_bindings_now
 
 DRAFT_DELAY = 0.3  # seconds of quiet before the draft is written
 
@@ -28,6 +29,8 @@ class ComposerArea(TextArea):
         pass
 
     async def _on_key(self, event: events.Key) -> None:
+        if await run_bindings_now(self, event, typed=("enter",)):
+            return  # ctrl+u, escape, ...: acted on in typing order
         if event.character == "/" and self.cursor_location[1] == 0:
             # `/` at the start of a line opens the picker instead of typing a slash.
             event.prevent_default()

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from agentcli.domain.inert import inert
 from agentcli.domain.query import InboxQuery, QuerySyntaxError, parse_query
+from agentcli.tui.keyorder import OrderedInput
 from agentcli.tui.widgets.columns import Translate, header_segments, widths
 
 
@@ -95,7 +96,7 @@ class FilterBar(Vertical):
         self.tr = tr
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield OrderedInput(
             placeholder=self.tr("filter.placeholder"), id="filter-input", select_on_focus=False
         )
         yield Static("", id="filter-error")

@@ -1,0 +1,78 @@
+"""Keys typed faster than the console handles them act in the order they were typed.
+
+`burst` queues every key at once, as a terminal delivers a fast typist's keys or tmux's
+send-keys; the assertions are what the agent would see after it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from agentcli.tui.screens.ticket import TicketScreen
+from agentcli.tui.widgets.composer import Composer
+from agentcli.tui.widgets.panes import FilterBar
+from tests.tui.conftest import AGENT
+from tests.tui.helpers import burst, screen_text, settle, visible_rows, wait_for
+
+SIZE = (150, 42)
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_query_typed_right_after_slash_lands_in_the_filter(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("left_square_bracket")  # All: every assignee
+        await settle(pilot)
+        burst(pilot, "slash", "ctrl+u", *"assignee:me sort:created", "enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one(FilterBar).has_class("-open"))
+        await settle(pilot)
+        assert app.screen.filter_text == "assignee:me sort:created"
+        rows = [row for row in visible_rows(app) if row.strip()]
+        assert rows and all(AGENT in row for row in rows), "\n".join(rows)
+        # No letter of the query ran a binding (`a` opens ":assign", `s` ":status").
+        assert not app.screen.query_one("#command-line").has_class("-open")
+
+
+async def test_ctrl_u_then_text_in_one_burst_keeps_the_text(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")  # opens on the view's query
+        bar = app.screen.query_one(FilterBar)
+        assert bar.input.value
+        burst(pilot, "ctrl+u", *"status:open")
+        await settle(pilot)
+        assert bar.input.value == "status:open"
+        assert "status:open" in screen_text(app)
+
+
+async def test_a_command_typed_right_after_colon_is_run(make_app, store_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(pilot, "colon", *"tag +burst", "enter")
+        await settle(pilot)
+        conn = sqlite3.connect(store_path)
+        rows = conn.execute("SELECT type, payload FROM outbox").fetchall()
+        conn.close()
+        assert [(kind, json.loads(payload)) for kind, payload in rows] == [
+            ("tag", {"add": ["burst"], "remove": []})
+        ]
+
+
+async def test_a_reply_typed_right_after_r_lands_in_the_composer(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
+        await settle(pilot)
+        burst(pilot, "r", *"Hi jk", "ctrl+u", *"您好，退款")
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        assert composer.kind == "reply"
+        # ctrl+u cleared "Hi jk" before the rest was typed, as on a slow keyboard.
+        assert composer.area.text == "您好，退款"
