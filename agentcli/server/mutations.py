@@ -77,7 +77,7 @@ def apply_batch(
         # other push can record an id in between; ids settled earlier in this batch are added
         # as they commit (a mutation rolled back by an error is not recorded, as before).
         ids = list({m.client_id for m in batch})
-        seen: dict[str, str] = dict(conn.execute(_SEEN, {"ids": ids}).tuples().all())
+        seen: dict[str, str] = {str(k): str(v) for k, v in conn.execute(_SEEN, {"ids": ids})}
         # The batch's tickets read and row-locked at once (two agents racing for one ticket see
         # each other's change: the lock is held to commit). Only a mutation's own update changes
         # a ticket here, so each is kept current from the update's RETURNING once its savepoint
