@@ -131,7 +131,7 @@ async def test_filter_error_names_the_position(make_app):
         await pilot.pause()
         text = screen_text(app)
         assert "position 23: expected a priority" in text
-        assert " " * 24 + "^" in text  # the caret sits under the "h" of "hgih"
+        assert "│" + " " * 25 + "^" in text  # under the "h" of "hgih", past the "/ " prompt
         await pilot.press("enter")  # refused: the list keeps its view
         assert app.screen.query_one(FilterBar).has_class("-open")
         await pilot.press("escape")

@@ -126,7 +126,7 @@ def _assert_inbox_aligned(tmux: Tmux) -> None:
 def _filter_mine(tmux: Tmux) -> None:
     """Filter to my tickets (any status): the server lets me answer those."""
     tmux.keys("/")
-    tmux.wait(lambda s: "▔▔▔" in s)  # the filter bar is open: what a user waits to see
+    tmux.wait(lambda s: "│› " in s)  # the filter line's prompt: editing, what a user waits for
     tmux.keys("C-u")
     tmux.keys("assignee:me sort:created", literal=True)
     tmux.wait(lambda s: "assignee:me sort:created" in s)

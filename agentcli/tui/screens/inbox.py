@@ -21,6 +21,7 @@ from agentcli.tui.widgets.ticket_list import TicketList
 # The cursor must rest this long before the preview is read, so a held `j` reads nothing.
 PREVIEW_DELAY = 0.06
 SIDEBAR_REFRESH = 30.0
+VIEW_SHOWN_LATEST = 0.1  # seconds: the sidebar follows a view switch by then at the latest
 BOARD_WARMUP_DELAY = 1.0  # after the first page: let the sidebar counts go first
 
 
@@ -35,6 +36,7 @@ class InboxScreen(ConsoleScreen):
         self._preview_timer = None
         self._preview_for: int | None = None
         self._counts_started = False
+        self._view_pending: int | None = None  # the list generation the view waits for
 
     def compose(self) -> ComposeResult:
         app = self.console
@@ -45,6 +47,7 @@ class InboxScreen(ConsoleScreen):
                 yield ListHeader(app.tr)
                 tickets = TicketList(app.store, me=app.me, tr=app.tr, clock=app.clock, id="tickets")
                 tickets.on_paint = app.record_paint
+                tickets.on_rows = self._rows_arrived
                 tickets.key_time = app.last_key_time
                 yield tickets
                 yield PreviewPane(id="preview")
@@ -79,8 +82,21 @@ class InboxScreen(ConsoleScreen):
         self.view_index = index % len(self.views)
         _name, text = self.views[self.view_index]
         self.filter_text = text
-        self.query_one(Sidebar).highlighted = self.view_index
         self.tickets.set_query(parse_query(text), probe=probe)
+        # The sidebar highlight and the filter line change in the frame that shows the view's
+        # rows: a frame of their own first would delay the rows by a compositor pass. A slow
+        # page gets them anyway.
+        self._view_pending = self.tickets.generation
+        self.set_timer(VIEW_SHOWN_LATEST, self._show_view)
+
+    def _rows_arrived(self, generation: int) -> None:
+        if generation == self._view_pending:
+            self._show_view()
+
+    def _show_view(self) -> None:
+        self._view_pending = None
+        self.query_one(Sidebar).highlighted = self.view_index
+        self.query_one(FilterBar).show(self.filter_text)
 
     def action_next_view(self) -> None:
         self.select_view(self.view_index + 1)
@@ -97,13 +113,13 @@ class InboxScreen(ConsoleScreen):
 
     def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
         self.filter_text = message.text
-        self.query_one(FilterBar).close()
-        self.tickets.focus()
+        self.query_one(FilterBar).close(message.text)
+        self.set_focus(self.tickets)  # now: the next keys are the list's
         self.tickets.set_query(message.query, probe="filter")
 
     def on_filter_bar_cancelled(self, message: FilterBar.Cancelled) -> None:
-        self.query_one(FilterBar).close()
-        self.tickets.focus()
+        self.query_one(FilterBar).close(self.filter_text)
+        self.set_focus(self.tickets)
 
     def apply_filter(self, text: str) -> bool:
         """Programmatic filter (the command palette, tests); False when it does not parse."""
@@ -112,6 +128,7 @@ class InboxScreen(ConsoleScreen):
         except QuerySyntaxError:
             return False
         self.filter_text = text
+        self.query_one(FilterBar).close(text)
         self.tickets.set_query(query, probe="filter")
         return True
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
@@ -73,13 +74,33 @@ class Sidebar(OptionList):
         self.post_message(self.ViewChosen(event.option_index))
 
 
+class _FilterPrompt(Widget):
+    """`/` (the key that edits the filter) at rest, `›` while editing."""
+
+    DEFAULT_CSS = "_FilterPrompt { width: 2; height: 1; color: $text-muted; }"
+    editing = reactive(False)
+
+    def render(self) -> str:
+        return "›" if self.editing else "/"
+
+
 class FilterBar(Vertical):
-    """The query-language input; errors show inline with a caret under the position."""
+    """One line that always shows the list's query; `/` edits it in place. Errors show in a
+    line below with a caret under the position.
+
+    Always one line tall, so opening and closing it never re-lays out the screen (a layout
+    pass before the new rows would delay them by a frame)."""
 
     DEFAULT_CSS = """
-    FilterBar { height: auto; display: none; }
-    FilterBar.-open { display: block; }
-    FilterBar #filter-error { color: $error; height: auto; }
+    FilterBar { height: auto; }
+    FilterBar #filter-row { height: 1; }
+    FilterBar #filter-input, FilterBar #filter-input:focus {
+        border: none; height: 1; padding: 0 1 0 0; width: 1fr; background: $surface;
+    }
+    FilterBar.-open #filter-input { background: $boost; }
+    FilterBar.-open _FilterPrompt { color: $accent; text-style: bold; }
+    FilterBar #filter-error { display: none; color: $error; height: auto; }
+    FilterBar.-error #filter-error { display: block; }
     """
 
     @dataclass
@@ -96,36 +117,60 @@ class FilterBar(Vertical):
         self.tr = tr
 
     def compose(self) -> ComposeResult:
-        yield OrderedInput(
-            placeholder=self.tr("filter.placeholder"), id="filter-input", select_on_focus=False
-        )
+        with Horizontal(id="filter-row"):
+            yield _FilterPrompt()
+            yield OrderedInput(
+                placeholder=self.tr("filter.placeholder"), id="filter-input", select_on_focus=False
+            )
         yield Static("", id="filter-error")
 
     @property
     def input(self) -> Input:
         return self.query_one("#filter-input", Input)
 
+    def show(self, text: str) -> None:
+        """The list's query, shown while nobody edits it."""
+        if not self.has_class("-open") and self.input.value != text:
+            self.input.value = text
+
     def open(self, text: str) -> None:
         self.add_class("-open")
         self.input.value = text
         self.input.cursor_position = len(text)
         self.screen.set_focus(self.input)  # at once: the next keys are the query
+        self.query_one(_FilterPrompt).editing = True
 
-    def close(self) -> None:
+    def on_descendant_focus(self) -> None:
+        if not self.has_class("-open"):  # clicked into: editing, as with `/`
+            self.add_class("-open")
+            self.query_one(_FilterPrompt).editing = True
+
+    def close(self, text: str) -> None:
+        """Stop editing; the line shows `text`, the list's query, again."""
         self.remove_class("-open")
-        self.query_one("#filter-error", Static).update("")
+        self.query_one(_FilterPrompt).editing = False
+        self._show_error(None)
+        self.show(text)
+
+    def _show_error(self, error: Text | None) -> None:
+        # Only on a change: the error line changes the layout, and an extra layout pass
+        # between enter and the new rows delays them by a frame.
+        if error is None and not self.has_class("-error"):
+            return
+        self.set_class(error is not None, "-error")
+        self.query_one("#filter-error", Static).update(error or "")
 
     def check(self, text: str) -> InboxQuery | None:
         """Parse `text`; show the error (with a caret under its position) when it fails."""
-        error_view = self.query_one("#filter-error", Static)
         try:
             query = parse_query(text)
         except QuerySyntaxError as error:
             message = self.tr("filter.error", position=error.position, expected=error.expected)
-            caret = Text(" " * (_cells_before(text, error.position) + 1) + "^", style="bold red")
-            error_view.update(Text.assemble(caret, "\n", Text(inert(message))))
+            # Under the character: the prompt's two cells, then the text's cells before it.
+            caret = Text(" " * (_cells_before(text, error.position) + 2) + "^", style="bold red")
+            self._show_error(Text.assemble(caret, "\n", Text(inert(message))))
             return None
-        error_view.update("")
+        self._show_error(None)
         return query
 
     def on_input_changed(self, event: Input.Changed) -> None:

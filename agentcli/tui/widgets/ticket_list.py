@@ -1,7 +1,7 @@
 """The inbox list: a Line API `ScrollView` over any number of tickets.
 
-Only visible lines are rendered (`render_line`); rows come from keyset pages read in thread
-workers (each thread has its own SQLite connection) into a small LRU (`RowCache`). A row not
+Only visible lines are rendered (`render_line`); rows come from keyset pages read by a
+`PageReader` thread on its own warm SQLite connection into a small LRU (`RowCache`). A row not
 yet loaded paints as a dim placeholder and its page is requested; nothing ever loads the
 whole list, so 1,000,000 tickets cost what 1,000 do.
 
@@ -25,14 +25,14 @@ from textual.events import Resize
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import get_current_worker
 
 from agentcli.domain.query import InboxQuery
 from agentcli.store.inbox import InboxRow, count_query
 from agentcli.tui.data import StoreAccess
 from agentcli.tui.keymap import LIST_BINDINGS
 from agentcli.tui.messages import CountLoaded, CursorMoved, ListError, OpenTicket, RowsLoaded
-from agentcli.tui.paging import PAGE_ROWS, Fetch, RowCache, read
+from agentcli.tui.page_reader import PageReader, PageRequest
+from agentcli.tui.paging import PAGE_ROWS, RowCache
 from agentcli.tui.widgets.columns import Translate, row_segments, widths
 
 PaintHook = Callable[[str, float], None]
@@ -73,6 +73,9 @@ class TicketList(ScrollView, can_focus=True):
         self._inflight: set[tuple[int, bool]] = set()
         self._cells: list[int] = widths(80)
         self.on_paint: PaintHook | None = None
+        # Called with the generation when a page (or its error) arrives, before the frame
+        # that shows it: the screen changes what goes with the rows in that same frame.
+        self.on_rows: Callable[[int], None] | None = None
         self.key_time: Callable[[], float | None] = lambda: None
         self._probe: tuple[str, float] | None = None
         self.error: str | None = None
@@ -82,6 +85,13 @@ class TicketList(ScrollView, can_focus=True):
         self._counted = -1
         self._counting: dict[int, sqlite3.Connection] = {}
         self._counting_lock = threading.Lock()
+        self.reader = PageReader(store, me, self.post_message)
+
+    def on_mount(self) -> None:
+        self.reader.start()
+
+    def on_unmount(self) -> None:
+        self.reader.stop()
 
     # ------------------------------------------------------------ queries
 
@@ -165,24 +175,6 @@ class TicketList(ScrollView, can_focus=True):
                 self._counting.pop(generation, None)
         self.post_message(CountLoaded(generation, total))
 
-    @work(thread=True, group="rows")
-    def _fetch(self, generation: int, query: InboxQuery, fetch: Fetch, now: int) -> None:
-        worker = get_current_worker()
-        try:
-            db = self.store.db()
-            total = None
-            if fetch.backward and fetch.after is None and self.cache.total is None:
-                total = count_query(db, query, me=self.me, now=now)
-                fetch = Fetch(total - 1, True, None, fetch.limit, fetch.offset)
-            rows, at_end = read(db, query, fetch, me=self.me, now=now)
-        except Exception as error:
-            self.post_message(ListError(generation, str(error)))
-            return
-        if not worker.is_cancelled:
-            self.post_message(
-                RowsLoaded(generation, fetch.start, fetch.backward, rows, at_end, total)
-            )
-
     def _request(self, index: int) -> None:
         if index < 0 or (self.total is not None and index >= self.total) or index in self.cache:
             return
@@ -191,7 +183,8 @@ class TicketList(ScrollView, can_focus=True):
         if token in self._inflight:
             return
         self._inflight.add(token)
-        self._fetch(self.generation, self.query_, fetch, self.now)
+        count_first = fetch.backward and fetch.after is None and self.cache.total is None
+        self.reader.ask(PageRequest(self.generation, self.query_, fetch, self.now, count_first))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         message.stop()
@@ -205,8 +198,16 @@ class TicketList(ScrollView, can_focus=True):
         )
         if message.at_end and not message.rows and not message.backward:
             self.cache.total = message.start
-        self._sync_size()
+        if self.cache.total is None:
+            # Uncounted: a new scroll extent costs a layout pass of the whole screen (~10 ms
+            # here) before these rows could paint; set it after they have (the count will
+            # set it again anyway).
+            self.call_after_refresh(self._sync_size)
+        else:
+            self._sync_size()
         self.refresh()
+        if self.on_rows is not None:
+            self.on_rows(message.generation)
         if self.cache.total is None:
             # The page paints first; the count (only needed for the scrollbar and G) after.
             self.call_after_refresh(self._start_count)
@@ -230,6 +231,8 @@ class TicketList(ScrollView, can_focus=True):
         if message.generation == self.generation:
             self.error = message.error
             self.refresh()
+            if self.on_rows is not None:
+                self.on_rows(message.generation)
 
     def _sync_size(self) -> None:
         total = self.cache.total
