@@ -37,8 +37,9 @@ from agentcli.server.api_models import (
 from agentcli.server.changelog import read_changes_json
 from agentcli.server.db import read_tx
 from agentcli.server.events import EventHub, format_event, record_presence
-from agentcli.server.mutations import Incoming, apply_batch
+from agentcli.server.mutations import Incoming
 from agentcli.server.permissions import at_least
+from agentcli.server.push import apply_batch
 from agentcli.server.services import Background
 from agentcli.server.workflow import Workflow
 

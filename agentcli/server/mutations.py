@@ -1,8 +1,5 @@
-"""Settling pushed mutations: applied, duplicate, conflict or rejected — exactly once per id.
-
-A batch runs in one write transaction (one commit, consecutive seqs); each mutation runs in a
-savepoint so an unexpected database error undoes only that mutation. Every settled answer is
-recorded under the client's id, so a retried push gets the original answer and no second effect.
+"""Settling one pushed mutation: applied, duplicate, conflict or rejected, and the rules every
+path shares (checks, versions, audit rows). agentcli.server.push settles whole batches.
 """
 
 from __future__ import annotations
@@ -13,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, RowMapping, bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from agentcli.domain.cases import CaseState, CaseType, InvalidTransition, check_transition
 from agentcli.domain.clock import now_epoch
@@ -22,11 +18,10 @@ from agentcli.domain.mutations import MutationType, Outcome, macros_problem
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
 from agentcli.server.audit import changed_events, event_values, insert_events, mutation_client
 from agentcli.server.changelog import append_change_list
-from agentcli.server.db import write_tx
 from agentcli.server.moves import moved_on, wrote_while_theirs
 from agentcli.server.permissions import mutation_forbidden
-from agentcli.server.records import insert_message, lock_tickets, write_ticket
-from agentcli.server.schema import agents, applied_mutations
+from agentcli.server.records import insert_messages, message_values, write_ticket
+from agentcli.server.schema import agents
 from agentcli.server.wire import to_wire
 
 
@@ -48,6 +43,8 @@ class Hooks(Protocol):
 
     `derive` sees the ticket before the change and returns server-derived fields (SLA due
     times) written in the *same* update, so one version and one change-log entry carry both;
+    it may read the database but not rely on the mutation's own message being written yet
+    (agentcli.server.message_run derives a run's changes before writing its messages).
     `after` runs after the update in the same transaction (queue an outbound email).
     """
 
@@ -63,86 +60,14 @@ class Hooks(Protocol):
 AfterApply = Hooks  # the name app.py passes it under
 
 
-def apply_batch(
-    engine: Engine,
-    agent: Mapping[str, Any],
-    batch: list[Incoming],
-    after_apply: AfterApply | None = None,
-    user_agent: str | None = None,
-) -> list[dict[str, Any]]:
-    """`user_agent` is the sending program's own name, recorded in the audit trail."""
-    results = []
-    with write_tx(engine) as conn:
-        # One lookup for the whole batch: the writer lock is held from here to commit, so no
-        # other push can record an id in between; ids settled earlier in this batch are added
-        # as they commit (a mutation rolled back by an error is not recorded, as before).
-        ids = list({m.client_id for m in batch})
-        seen: dict[str, str] = {str(k): str(v) for k, v in conn.execute(_SEEN, {"ids": ids})}
-        # The batch's tickets read and row-locked at once (two agents racing for one ticket see
-        # each other's change: the lock is held to commit). Only a mutation's own update changes
-        # a ticket here, so each is kept current from the update's RETURNING once its savepoint
-        # is released; a mutation undone by its savepoint leaves the copy as the database has it.
-        tickets = lock_tickets(conn, {m.ticket_id for m in batch if m.client_id not in seen})
-        records: list[dict[str, Any]] = []
-        for mutation in batch:
-            # Plain SAVEPOINT statements: `begin_nested()` compiles a new savepoint clause per
-            # call (a fifth of a batch's time); the savepoints are never nested here.
-            conn.exec_driver_sql(_SAVEPOINT)
-            try:
-                result, recorded, updated = _settle(
-                    conn,
-                    agent,
-                    mutation,
-                    seen.get(mutation.client_id),
-                    tickets.get(mutation.ticket_id),
-                    after_apply,
-                    user_agent,
-                )
-                conn.exec_driver_sql(_RELEASE)
-            except IntegrityError as error:
-                conn.exec_driver_sql(_ROLLBACK_TO)
-                conn.exec_driver_sql(_RELEASE)
-                result = _result(mutation, Outcome.REJECTED, reason=f"invalid: {error.orig}")
-            else:
-                if updated is not None:
-                    tickets[mutation.ticket_id] = updated
-                if recorded is not None:
-                    seen[mutation.client_id] = recorded
-                    records.append(
-                        {
-                            "client_id": mutation.client_id,
-                            "agent": agent["login"],
-                            "result": recorded,
-                            "created_at": now_epoch(),
-                        }
-                    )
-            results.append(result)
-        # The answers recorded in one executemany, in the same transaction: none of these ids
-        # was recorded before (checked above, under the writer lock), so this cannot conflict,
-        # and a mutation undone by its savepoint is not among them.
-        if records:
-            conn.execute(_RECORD, records)
-    return results
-
-
-_SAVEPOINT = "SAVEPOINT acli_mutation"
-_RELEASE = "RELEASE SAVEPOINT acli_mutation"
-_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT acli_mutation"
-
-
-# Built once: per-mutation statement construction was most of the cost of a push.
-_SEEN = select(applied_mutations.c.client_id, applied_mutations.c.result).where(
-    applied_mutations.c.client_id.in_(bindparam("ids", expanding=True))
-)
-_RECORD = applied_mutations.insert()
 _AGENT_ACTIVE = select(agents.c.active).where(agents.c.login == bindparam("login"))
 
 
-def _result(mutation: Incoming, outcome: Outcome, **fields: Any) -> dict[str, Any]:
+def answer(mutation: Incoming, outcome: Outcome, **fields: Any) -> dict[str, Any]:
     return {"client_id": mutation.client_id, "outcome": str(outcome), **fields}
 
 
-def _settle(
+def settle(
     conn: Connection,
     agent: Mapping[str, Any],
     mutation: Incoming,
@@ -172,9 +97,38 @@ def _decide(
     user_agent: str | None = None,
 ) -> tuple[dict[str, Any], RowMapping | None]:
     """The answer, and the ticket's new state when the mutation applied."""
+    refused = precheck(conn, agent, mutation, ticket)
+    if refused is not None:
+        return refused, None
+    assert ticket is not None  # precheck refuses an unknown ticket
+    # The mutation's change-log entries, written together after the update (one statement on
+    # PostgreSQL) in the order the one-at-a-time path wrote them: message, ticket, events.
+    log: Log = []
+    try:
+        changes, extra = _APPLY[mutation.type](conn, agent, ticket, mutation, log)
+    except INVALID as error:
+        return answer(mutation, Outcome.REJECTED, reason=f"invalid: {error}"), None
+    changes = new_version(conn, ticket, mutation.type, changes, after_apply)
+    row = write_ticket(conn, ticket["id"], changes)
+    log.append(("ticket", row))
+    ticket_entry = len(log) - 1
+    events = insert_events(conn, audit_rows(agent, mutation, ticket, row, extra, user_agent))
+    log += [("event", event) for event in events]
+    seq = append_change_list(conn, log)[ticket_entry]
+    if after_apply is not None:
+        after_apply.after(conn, row, mutation.type, extra)
+    return answer(mutation, Outcome.APPLIED, version=changes["version"], seq=seq, **extra), row
+
+
+def precheck(
+    conn: Connection, agent: Mapping[str, Any], mutation: Incoming, ticket: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The answer when the mutation cannot apply to the ticket as it stands (no such ticket,
+    a conflict, not allowed), else None: what every mutation is checked against first.
+    """
     if ticket is None:
         reason = f"unknown ticket {mutation.ticket_id}"
-        return _result(mutation, Outcome.REJECTED, reason=reason), None
+        return answer(mutation, Outcome.REJECTED, reason=reason)
     # Conflict before permission: when the field changed after the version the user saw, the
     # race is the news (an agent whose ticket a supervisor just took must learn "someone else
     # changed it", with the new state, not a bare "forbidden"). Nothing leaks: every agent
@@ -182,52 +136,47 @@ def _decide(
     # A supervisor's move also conflicts when the ticket moved on since (agentcli.server.moves).
     moved = moved_on(conn, ticket, mutation.payload)
     if moved or _conflicts(ticket, mutation):
-        conflict = _result(
+        return answer(
             mutation,
             Outcome.CONFLICT,
             version=ticket["version"],
             reason=moved or f"{mutation.type} changed since version {mutation.base_version}",
             current=to_wire("ticket", ticket),
         )
-        return conflict, None
     reason = mutation_forbidden(agent, ticket, mutation.type, mutation.payload)
     if reason and not wrote_while_theirs(conn, agent, ticket, mutation.type, mutation.base_version):
-        return _result(mutation, Outcome.REJECTED, reason=reason), None
-    # The mutation's change-log entries, written together after the update (one statement on
-    # PostgreSQL) in the order the one-at-a-time path wrote them: message, ticket, events.
-    log: Log = []
-    try:
-        changes, extra = _APPLY[mutation.type](conn, agent, ticket, mutation, log)
-    except (Rejected, InvalidTransition, ValueError, TypeError, KeyError) as error:
-        return _result(mutation, Outcome.REJECTED, reason=f"invalid: {error}"), None
+        return answer(mutation, Outcome.REJECTED, reason=reason)
+    return None
+
+
+def new_version(
+    conn: Connection,
+    ticket: Mapping[str, Any],
+    kind: MutationType,
+    changes: dict[str, Any],
+    after_apply: AfterApply | None,
+) -> dict[str, Any]:
+    """`changes` plus the next version, the field versions it moves and the derived fields."""
     version = ticket["version"] + 1
     for name, version_field in _FIELD_VERSIONS.items():
         if name in changes and changes[name] != ticket[name]:
             changes[version_field] = version
     changes |= {"version": version, "updated_at": now_epoch()}
     if after_apply is not None:
-        changes |= after_apply.derive(conn, ticket, mutation.type, changes)
-    row = write_ticket(conn, ticket["id"], changes)
-    log.append(("ticket", row))
-    ticket_entry = len(log) - 1
-    log += _audit(conn, agent, mutation, ticket, row, extra, user_agent)
-    seq = append_change_list(conn, log)[ticket_entry]
-    if after_apply is not None:
-        after_apply.after(conn, row, mutation.type, extra)
-    return _result(mutation, Outcome.APPLIED, version=version, seq=seq, **extra), row
+        changes |= after_apply.derive(conn, ticket, kind, changes)
+    return changes
 
 
-def _audit(
-    conn: Connection,
+def audit_rows(
     agent: Mapping[str, Any],
     mutation: Incoming,
-    before: RowMapping,
-    after: RowMapping,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
     extra: Mapping[str, Any],
     user_agent: str | None,
-) -> Log:
-    """Insert the audit trail of an applied mutation: its message (if any), then each changed
-    field. Returns the events' change-log entries, which the caller must append.
+) -> list[dict[str, Any]]:
+    """The audit trail of an applied mutation, to insert in this order: its message (if any),
+    the macros it was written with, then each changed field.
     """
     client, at = mutation_client(user_agent, mutation.client_id), after["updated_at"]
     rows = []
@@ -243,7 +192,7 @@ def _audit(
                 at=at,
             )
         )
-        # The macros the message was written with (validated in `_message`), each once.
+        # The macros the message was written with (validated in `message_of`), each once.
         for macro_id in dict.fromkeys(mutation.payload.get("macros", [])):
             rows.append(
                 event_values(
@@ -257,7 +206,7 @@ def _audit(
                 )
             )
     rows += changed_events(before, after, actor=agent["login"], client=client, at=at)
-    return [("event", event) for event in insert_events(conn, rows)]
+    return rows
 
 
 # Compare-and-set fields and the column recording the version at which each last changed.
@@ -276,7 +225,7 @@ _CAS_FIELD_VERSIONS = {
 }
 
 
-def _conflicts(ticket: RowMapping, mutation: Incoming) -> bool:
+def _conflicts(ticket: Mapping[str, Any], mutation: Incoming) -> bool:
     """Compare-and-set: conflict when the mutation's own field changed after base_version."""
     fields = _CAS_FIELD_VERSIONS.get(mutation.type)
     if not fields or mutation.base_version is None:
@@ -296,34 +245,41 @@ def _text(payload: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _message(kind: MessageKind) -> Callable[..., Changes]:
-    def apply(
-        conn: Connection,
-        agent: Mapping[str, Any],
-        ticket: RowMapping,
-        mutation: Incoming,
-        log: Log,
-    ) -> Changes:
-        body = _text(mutation.payload, "body")
-        problem = macros_problem(mutation.payload.get("macros", []))
-        if problem:
-            raise Rejected(problem)
-        message = insert_message(
-            conn,
-            ticket_id=ticket["id"],
-            kind=kind,
-            author_kind=AuthorKind.AGENT,
-            author=agent["login"],
-            channel=Channel(ticket["channel"]),
-            body=body,
-        )
-        log.append(("message", message))
-        changes: dict[str, Any] = {}
-        if kind is MessageKind.PUBLIC and ticket["status"] == Status.NEW:
-            changes["status"] = str(Status.OPEN)  # answered: it is being worked on
-        return changes, {"message_id": message["id"]}
+MESSAGE_KINDS = {MutationType.REPLY: MessageKind.PUBLIC, MutationType.NOTE: MessageKind.NOTE}
+# What an apply function raises for a mutation that can never apply as sent.
+INVALID = (Rejected, InvalidTransition, ValueError, TypeError, KeyError)
 
-    return apply
+
+def message_of(
+    agent: Mapping[str, Any], ticket: Mapping[str, Any], mutation: Incoming
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A reply's or note's message row (`records.message_values`) and the ticket changes it
+    brings; raises one of INVALID when the payload is not a valid message.
+    """
+    kind = MESSAGE_KINDS[mutation.type]
+    body = _text(mutation.payload, "body")
+    problem = macros_problem(mutation.payload.get("macros", []))
+    if problem:
+        raise Rejected(problem)
+    message = message_values(
+        ticket_id=ticket["id"],
+        kind=kind,
+        author_kind=AuthorKind.AGENT,
+        author=agent["login"],
+        channel=Channel(ticket["channel"]),
+        body=body,
+    )
+    changes: dict[str, Any] = {}
+    if kind is MessageKind.PUBLIC and ticket["status"] == Status.NEW:
+        changes["status"] = str(Status.OPEN)  # answered: it is being worked on
+    return message, changes
+
+
+def _message(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
+    values, changes = message_of(agent, ticket, m)
+    message = insert_messages(conn, [values])[0]
+    log.append(("message", message))
+    return changes, {"message_id": message["id"]}
 
 
 def _set_status(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
@@ -386,8 +342,8 @@ def _snooze(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: 
 
 
 _APPLY: dict[MutationType, Callable[..., Changes]] = {
-    MutationType.REPLY: _message(MessageKind.PUBLIC),
-    MutationType.NOTE: _message(MessageKind.NOTE),
+    MutationType.REPLY: _message,
+    MutationType.NOTE: _message,
     MutationType.SET_STATUS: _set_status,
     MutationType.SET_PRIORITY: _set_priority,
     MutationType.ASSIGN: _assign,

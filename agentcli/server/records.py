@@ -6,7 +6,7 @@ Used by inbound channels, demo seeding and tests; all take a connection inside `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, select
@@ -32,7 +32,9 @@ _TICKETS_FOR_UPDATE = (
 _UPDATE_TICKET = (
     tickets.update().where(tickets.c.id == bindparam("ticket_id_")).returning(*tickets.c)
 )
+_UPDATE_TICKETS = tickets.update().where(tickets.c.id == bindparam("ticket_id_"))
 _INSERT_MESSAGE = messages.insert().returning(*messages.c)
+_INSERT_MESSAGES = messages.insert().returning(*messages.c, sort_by_parameter_order=True)
 
 
 def get_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> RowMapping | None:
@@ -171,7 +173,32 @@ def insert_message(
     created_at: int | None = None,
 ) -> RowMapping:
     """`append_message` without the change-log entry: the caller logs the returned row."""
-    values = {
+    values = message_values(
+        ticket_id=ticket_id,
+        kind=kind,
+        author_kind=author_kind,
+        author=author,
+        channel=channel,
+        body=body,
+        external_id=external_id,
+        created_at=created_at,
+    )
+    return conn.execute(_INSERT_MESSAGE, values).mappings().one()
+
+
+def message_values(
+    *,
+    ticket_id: int,
+    kind: MessageKind,
+    author_kind: AuthorKind,
+    author: str,
+    channel: Channel,
+    body: str,
+    external_id: str | None = None,
+    created_at: int | None = None,
+) -> dict[str, Any]:
+    """The row `insert_message` writes, for callers inserting several with `insert_messages`."""
+    return {
         "ticket_id": ticket_id,
         "kind": str(kind),
         "author_kind": str(author_kind),
@@ -181,7 +208,21 @@ def insert_message(
         "created_at": created_at or now_epoch(),
         "external_id": external_id,
     }
-    return conn.execute(_INSERT_MESSAGE, values).mappings().one()
+
+
+def insert_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[RowMapping]:
+    """Insert `message_values` rows in order (one statement on PostgreSQL); the new rows in the
+    same order. Like `insert_message`, the caller logs them.
+    """
+    return list(conn.execute(_INSERT_MESSAGES, rows).mappings())
+
+
+def write_tickets(conn: Connection, values: Mapping[int, dict[str, Any]]) -> None:
+    """`write_ticket` for many tickets at once (one executemany, pipelined on PostgreSQL):
+    ticket id -> new values, the same columns for every ticket. Nothing is returned.
+    """
+    params = [{**row, "ticket_id_": ticket_id} for ticket_id, row in values.items()]
+    conn.execute(_UPDATE_TICKETS, params)
 
 
 def message_by_external_id(conn: Connection, channel: str, external_id: str) -> RowMapping | None:
