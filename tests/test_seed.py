@@ -268,12 +268,19 @@ def test_appending_twice_continues_ids_and_keeps_counts(tmp_path: Path) -> None:
 
 
 def test_bulk_paths_leave_the_schema_intact(tmp_path: Path) -> None:
-    """The worker process and the index drop/rebuild, forced on for a small load."""
+    """The worker process, the index drop/rebuild and the rollback journal, forced on for a
+    small load."""
     db = open_store(tmp_path / "s.db")
     schema_before = set(db.conn.execute("SELECT type, name, sql FROM sqlite_master"))
-    result = seed_store(db, 300, seed=5, now=NOW_EPOCH, worker=True, rebuild_indexes=True)
+    result = seed_store(
+        db, 300, seed=5, now=NOW_EPOCH, worker=True, rebuild_indexes=True, rollback_journal=True
+    )
     assert result.tickets == 300 and result.messages > 300
     assert set(db.conn.execute("SELECT type, name, sql FROM sqlite_master")) == schema_before
+    # Back in WAL mode with the connection's own settings.
+    assert db.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.conn.execute("PRAGMA synchronous").fetchone() == (1,)
+    assert db.conn.execute("PRAGMA busy_timeout").fetchone() == (5000,)
     assert db.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     view_counts_match(db.conn)
     # The full-text index was loaded without merging and optimized once: merge settings are
@@ -308,3 +315,19 @@ def test_generated_search_text_is_index_text_of_the_indexed_source() -> None:
         subject = subjects[ticket_id] if ticket_id not in seen else None
         seen.add(ticket_id)
         assert text == index_text(indexed_source(body, subject))
+
+
+def test_a_big_load_stays_in_wal_mode_while_another_connection_reads(tmp_path: Path) -> None:
+    """The rollback journal needs the store to itself: with a reader open, the load runs in
+    WAL mode and the reader keeps its snapshot until the commit."""
+    db = open_store(tmp_path / "s.db")
+    seed_store(db, 100, seed=1, now=NOW_EPOCH, worker=False)
+    reader = open_store(tmp_path / "s.db").conn
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM tickets").fetchone() == (100,)
+    seed_store(db, 200, seed=2, now=NOW_EPOCH, worker=False, rollback_journal=True)
+    assert reader.execute("SELECT count(*) FROM tickets").fetchone() == (100,)
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT count(*) FROM tickets").fetchone() == (300,)
+    assert db.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    view_counts_match(db.conn)

@@ -134,6 +134,9 @@ class Batch:
     # the texts whose words only SQLite can tell (none from today's corpus).
     search_words: list[Row] = field(default_factory=list)
     unsure_texts: list[str] = field(default_factory=list)
+    # The batch's tickets counted per (status, assignee, queue), as (status, assignee, queue,
+    # n) rows: what view_counts' triggers would add (the bulk writer drops them while loading).
+    view_counts: list[Row] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
@@ -492,6 +495,8 @@ class _Generator:
         self.recent: dict[str, list[_Customer]] = {code: [] for code in corpus.LANGS}
         # Tag lists repeat (scenario tags + vip + an extra): their JSON is built once each.
         self.tags_json: dict[tuple[str, ...], str] = {}
+        # The current batch's tickets per (status, assignee, queue) (Batch.view_counts).
+        self.view_counts: dict[tuple[str, str, str], int] = {}
 
     # -- small random helpers --------------------------------------------------------------
 
@@ -518,8 +523,10 @@ class _Generator:
     def batch(self, first_index: int, size: int) -> Batch:
         out = Batch()
         ticket = self.ticket
+        self.view_counts = {}
         for i in range(first_index, first_index + size):
             ticket(i, out)
+        out.view_counts = [(*key, n) for key, n in sorted(self.view_counts.items())]
         # Here, in the generator process, rather than in the writer, which is the busier one.
         # The words of subject + body are those of the subject and of the body: raw text is
         # cheaper to split than the indexed form (see index_words).
@@ -701,9 +708,12 @@ class _Generator:
             # Tags never contain quotes or backslashes, so this is valid JSON.
             tags_json = self.tags_json[tags] = '["' + '","'.join(tags) + '"]'
 
+        assignee = agent.login if agent else ""
+        view = (status, assignee, queue)
+        self.view_counts[view] = self.view_counts.get(view, 0) + 1
         out.tickets.append((
             ticket_id, subject, status, priority, channel, queue,
-            agent.login if agent else "", customer.id, lang.code, tags_json, order_id,
+            assignee, customer.id, lang.code, tags_json, order_id,
             case_type, case_state, created, updated, first_due, next_due, resolution_due,
             sla_due, snoozed, last_id,
         ))  # fmt: skip
