@@ -42,10 +42,28 @@ async def run_bindings_now(widget: Widget, event: events.Key, typed: tuple[str, 
 
 
 class OrderedInput(Input):
-    """An Input whose editing keys (ctrl+u, ctrl+w, enter, ...) act in typing order."""
+    """An Input whose editing keys (ctrl+u, ctrl+w, enter, ...) act in typing order, and
+    which can hold the keys typed after enter until its owner knows where they belong."""
+
+    _held: list[events.Key] | None = None
 
     async def _on_key(self, event: events.Key) -> None:
+        if self._held is not None:
+            self._held.append(events.Key(event.key, event.character))
+            event.stop()
+            event.prevent_default()
+            return
         await run_bindings_now(self, event)
+
+    def hold_keys(self) -> None:
+        self._held = []
+
+    def release_keys(self, to: Widget | None) -> None:
+        """Hand the held keys, in order, to `to` (this input, or what has focus now)."""
+        held, self._held = self._held or [], None
+        for key in held:
+            if to is not None:
+                to._forward_event(key)
 
 
 class KeyRoutes:

@@ -76,3 +76,27 @@ async def test_a_reply_typed_right_after_r_lands_in_the_composer(make_app):
         assert composer.kind == "reply"
         # ctrl+u cleared "Hi jk" before the rest was typed, as on a slow keyboard.
         assert composer.area.text == "您好，退款"
+
+
+async def test_keys_typed_after_enter_in_the_filter_move_the_new_list(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(pilot, "slash", "ctrl+u", *"status:open", "enter", "j", "j")
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.focused is app.screen.tickets)
+        await settle(pilot)
+        bar = app.screen.query_one(FilterBar)
+        assert bar.input.value == "status:open" and not bar.has_class("-open")
+        assert app.screen.tickets.cursor == 2
+
+
+async def test_keys_typed_after_enter_on_a_bad_query_stay_in_the_filter(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(pilot, "slash", "ctrl+u", *"priority:>=hgih", "enter", "backspace", "backspace")
+        await settle(pilot)
+        bar = app.screen.query_one(FilterBar)
+        assert bar.has_class("-open") and bar.input.value == "priority:>=hg"
+        assert "expected a priority" in screen_text(app)

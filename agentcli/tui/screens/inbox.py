@@ -94,9 +94,16 @@ class InboxScreen(ConsoleScreen):
             self._show_view()
 
     def _show_view(self) -> None:
+        if self._view_pending is None:
+            return
         self._view_pending = None
         self.query_one(Sidebar).highlighted = self.view_index
-        self.query_one(FilterBar).show(self.filter_text)
+        bar = self.query_one(FilterBar)
+        if bar.has_class("-open"):  # a filter was applied: back to the list
+            self.set_focus(self.tickets)
+            bar.close(self.filter_text)
+        else:
+            bar.show(self.filter_text)
 
     def action_next_view(self) -> None:
         self.select_view(self.view_index + 1)
@@ -113,9 +120,11 @@ class InboxScreen(ConsoleScreen):
 
     def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
         self.filter_text = message.text
-        self.query_one(FilterBar).close(message.text)
-        self.set_focus(self.tickets)  # now: the next keys are the list's
         self.tickets.set_query(message.query, probe="filter")
+        # The bar closes and the list takes focus in the frame with the new rows: a focus
+        # change repaints the whole screen, and a frame of its own would delay the rows.
+        self._view_pending = self.tickets.generation
+        self.set_timer(VIEW_SHOWN_LATEST, self._show_view)
 
     def on_filter_bar_cancelled(self, message: FilterBar.Cancelled) -> None:
         self.query_one(FilterBar).close(self.filter_text)

@@ -84,6 +84,14 @@ class _FilterPrompt(Widget):
         return "›" if self.editing else "/"
 
 
+class _FilterInput(OrderedInput):
+    async def action_submit(self) -> None:
+        # Keys typed after enter wait: they belong to the list if the query applies, and
+        # back here if it does not parse (FilterBar decides).
+        self.hold_keys()
+        await super().action_submit()
+
+
 class FilterBar(Vertical):
     """One line that always shows the list's query; `/` edits it in place. Errors show in a
     line below with a caret under the position.
@@ -119,14 +127,14 @@ class FilterBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield _FilterPrompt()
-            yield OrderedInput(
+            yield _FilterInput(
                 placeholder=self.tr("filter.placeholder"), id="filter-input", select_on_focus=False
             )
         yield Static("", id="filter-error")
 
     @property
-    def input(self) -> Input:
-        return self.query_one("#filter-input", Input)
+    def input(self) -> OrderedInput:
+        return self.query_one("#filter-input", OrderedInput)
 
     def show(self, text: str) -> None:
         """The list's query, shown while nobody edits it."""
@@ -146,11 +154,13 @@ class FilterBar(Vertical):
             self.query_one(_FilterPrompt).editing = True
 
     def close(self, text: str) -> None:
-        """Stop editing; the line shows `text`, the list's query, again."""
+        """Stop editing; the line shows `text`, the list's query, again. Keys typed after
+        enter go to whatever has focus now (call after moving focus)."""
         self.remove_class("-open")
         self.query_one(_FilterPrompt).editing = False
         self._show_error(None)
         self.show(text)
+        self.input.release_keys(self.app.focused)
 
     def _show_error(self, error: Text | None) -> None:
         # Only on a change: the error line changes the layout, and an extra layout pass
@@ -182,6 +192,8 @@ class FilterBar(Vertical):
         query = self.check(event.value)
         if query is not None:
             self.post_message(self.Applied(event.value, query))
+        else:
+            self.input.release_keys(self.input)  # still editing: they were meant for here
 
     def key_escape(self) -> None:
         self.post_message(self.Cancelled())
