@@ -8,7 +8,6 @@ uniform 422s. Endpoints are plain `def`s: SQLAlchemy Core is synchronous, and Fa
 them in its thread pool, so a slow query never blocks the event loop that serves SSE.
 """
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -154,8 +153,9 @@ def create_app(
             for m in batch.mutations
         ]
         user_agent = request.headers.get("user-agent")
-        results = apply_batch(engine, agent, incoming, app.state.after_apply, user_agent)
-        hub.poke()
+        results, seq = apply_batch(engine, agent, incoming, app.state.after_apply, user_agent)
+        if seq is not None:
+            hub.changed(seq)  # committed: nudge this process's clients now
         return {"results": results}
 
     @app.post(f"{API}/presence", status_code=204, tags=["live"])
@@ -171,22 +171,15 @@ def create_app(
     )
     async def events(agent: Agent) -> StreamingResponse:
         """Server-Sent Events: `changes` {seq} nudges and `presence` {agent, ticket_id, ...}."""
-        queue = hub.subscribe()
+        subscriber = hub.subscribe()
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield format_event("hello", {"seq": hub.seq})
-                while True:
-                    try:
-                        message = await asyncio.wait_for(queue.get(), 15)
-                    except TimeoutError:
-                        yield ": keep-alive\n\n"  # proxies close idle connections
-                        continue
-                    if message is None:
-                        return
-                    yield message
+                while (chunk := await subscriber.next(15)) is not None:
+                    yield chunk or ": keep-alive\n\n"  # proxies close idle connections
             finally:
-                hub.unsubscribe(queue)
+                hub.unsubscribe(subscriber)
 
         return StreamingResponse(
             stream(),

@@ -3,8 +3,9 @@
 Each process runs one poller that reads the newest change-log seq and new presence rows
 (about every 100 ms, one indexed query each) and fans them out to its own SSE subscribers.
 Polling the shared database is what makes several `serve` processes on one PostgreSQL nudge
-all their clients, with one code path on SQLite too; a write in this process also wakes
-the poller at once so local clients hear of it without waiting for the next tick.
+all their clients, with one code path on SQLite too. A push in this process nudges its
+clients at once with the seq it committed (`changed`), and other writes wake the poller
+(`poke`), so local clients never wait for the next tick.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 from typing import Any
 
 import anyio
@@ -42,16 +42,59 @@ def format_event(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+class Subscriber:
+    """One SSE client's undelivered events: the newest `changes` nudge only (a client behind
+    needs just the latest seq, so a busy server sends fewer, not later, nudges) and every
+    presence event in order. All of it goes out as one chunk when the client's stream runs.
+    """
+
+    def __init__(self) -> None:
+        self._seq: int | None = None
+        self._presence: list[str] = []
+        self._ready = asyncio.Event()
+        self._closed = False
+
+    def nudge(self, seq: int) -> None:
+        self._seq = seq
+        self._ready.set()
+
+    def add(self, message: str) -> bool:
+        """Queue a presence event; False when the client is too far behind to keep."""
+        if len(self._presence) >= QUEUE_LIMIT:
+            return False
+        self._presence.append(message)
+        self._ready.set()
+        return True
+
+    def close(self) -> None:
+        self._closed = True
+        self._ready.set()
+
+    async def next(self, idle: float) -> str | None:
+        """The pending events as one chunk ("" after `idle` seconds with none), None once
+        closed. `asyncio.timeout`, not `wait_for`: no task created per event.
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(idle):
+                await self._ready.wait()
+        if self._closed:
+            return None
+        self._ready.clear()
+        chunk = "" if self._seq is None else format_event("changes", {"seq": self._seq})
+        chunk += "".join(self._presence)
+        self._seq, self._presence = None, []
+        return chunk
+
+
 class EventHub:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.subscribers: set[asyncio.Queue[str | None]] = set()
+        self.subscribers: set[Subscriber] = set()
         self.seq = 0
         self.presence_id = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-        self._lock = threading.Lock()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -64,21 +107,28 @@ class EventHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for queue in list(self.subscribers):
-            queue.put_nowait(None)
+        for subscriber in list(self.subscribers):
+            subscriber.close()
 
     def poke(self) -> None:
         """Wake the poller now (thread-safe: called from request threads after a write)."""
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
-    def subscribe(self) -> asyncio.Queue[str | None]:
-        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self.subscribers.add(queue)
-        return queue
+    def changed(self, seq: int) -> None:
+        """Nudge this process's clients now about a committed change up to `seq` (thread-safe),
+        without waiting for the poller's database read.
+        """
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._nudge, seq)
 
-    def unsubscribe(self, queue: asyncio.Queue[str | None]) -> None:
-        self.subscribers.discard(queue)
+    def subscribe(self) -> Subscriber:
+        subscriber = Subscriber()
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
 
     def _read_cursors(self) -> tuple[int, int]:
         with read_tx(self.engine) as conn:
@@ -102,20 +152,19 @@ class EventHub:
                 seq, rows = await anyio.to_thread.run_sync(self._read_new)
             except Exception:  # a database blip must not kill live events; retry next tick
                 continue
-            if seq > self.seq:
-                self.seq = seq
-                self._broadcast(format_event("changes", {"seq": seq}))
+            self._nudge(seq)
             for row in rows:
                 self.presence_id = max(self.presence_id, row["id"])
                 data = {k: row[k] for k in ("agent", "ticket_id", "activity", "at")}
-                self._broadcast(format_event("presence", data))
+                message = format_event("presence", data)
+                for subscriber in list(self.subscribers):
+                    if not subscriber.add(message):
+                        self.subscribers.discard(subscriber)  # too slow: it resyncs by seq
+                        subscriber.close()
 
-    def _broadcast(self, message: str) -> None:
-        for queue in list(self.subscribers):
-            try:
-                queue.put_nowait(message)
-            except asyncio.QueueFull:
-                self.subscribers.discard(queue)  # too slow: drop it; it resyncs by seq
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.get_nowait()
-                    queue.put_nowait(None)
+    def _nudge(self, seq: int) -> None:
+        if seq <= self.seq:
+            return
+        self.seq = seq
+        for subscriber in self.subscribers:
+            subscriber.nudge(seq)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.mutations import Outcome
+from agentcli.server.changelog import last_seq
 from agentcli.server.db import savepoint, write_tx
 from agentcli.server.message_run import apply_run, run_from
 from agentcli.server.mutations import AfterApply, Incoming, answer, settle
@@ -37,9 +38,10 @@ def apply_batch(
     batch: list[Incoming],
     after_apply: AfterApply | None = None,
     user_agent: str | None = None,
-) -> list[dict[str, Any]]:
-    """The answers in the batch's order. `user_agent` is the sending program's own name,
-    recorded in the audit trail.
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The answers in the batch's order, and the change log's last seq once the batch has
+    committed when it logged anything (None otherwise: nothing to nudge clients about).
+    `user_agent` is the sending program's own name, recorded in the audit trail.
     """
     with write_tx(engine) as conn:
         # One lookup for the whole batch: the writer lock is held from here to commit, so no
@@ -66,7 +68,9 @@ def apply_batch(
         # and a mutation undone by its savepoint is not among them.
         if settling.records:
             conn.execute(_RECORD, settling.records)
-    return settling.results
+        # Read under the writer lock: exactly this batch's last entry.
+        top = last_seq(conn) if settling.logged else None
+    return settling.results, top
 
 
 @dataclass
@@ -81,6 +85,7 @@ class _Settling:
     tickets: dict[int, Mapping[str, Any]]
     results: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    logged: bool = False  # whether any mutation applied (wrote to the change log)
 
     def one(self, mutation: Incoming) -> None:
         try:
@@ -120,6 +125,7 @@ class _Settling:
         updated: Mapping[str, Any] | None,
     ) -> None:
         self.results.append(result)
+        self.logged = self.logged or result["outcome"] == str(Outcome.APPLIED)
         if updated is not None:
             self.tickets[mutation.ticket_id] = updated
         if recorded is not None:

@@ -176,7 +176,7 @@ def _settle_both(
         for login, batch in batches:
             pushes = [batch] if engine is stores[0] else [[mutation] for mutation in batch]
             for push in pushes:
-                answers += apply_batch(engine, people[login], push, workflow, "agentcli/test")
+                answers += apply_batch(engine, people[login], push, workflow, "agentcli/test")[0]
         out.append((answers, _dump(engine)))
     return out
 
