@@ -16,6 +16,7 @@ widget when focus moved there while the key was on its way (`KeyRoutes`).
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 from textual import events
 from textual.widget import Widget
@@ -42,10 +43,22 @@ async def run_bindings_now(widget: Widget, event: events.Key, typed: tuple[str, 
 
 
 class OrderedInput(Input):
-    """An Input whose editing keys (ctrl+u, ctrl+w, enter, ...) act in typing order, and
-    which can hold the keys typed after enter until its owner knows where they belong."""
+    """An Input whose editing keys (ctrl+u, ctrl+w, enter, ...) act in typing order.
+
+    With `hold_after_submit`, keys typed after enter wait until the input's owner knows
+    where they belong (`release_keys`, `take_keys`): enter usually moves focus, but only
+    once its Submitted message has been handled, after the next keys have arrived here."""
 
     _held: list[events.Key] | None = None
+
+    def __init__(self, *args: Any, hold_after_submit: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hold_after_submit = hold_after_submit
+
+    async def action_submit(self) -> None:
+        if self.hold_after_submit:
+            self.hold_keys()
+        await super().action_submit()
 
     async def _on_key(self, event: events.Key) -> None:
         if self._held is not None:
@@ -58,12 +71,20 @@ class OrderedInput(Input):
     def hold_keys(self) -> None:
         self._held = []
 
+    def take_keys(self) -> list[events.Key]:
+        """The held keys, in order; holding stops."""
+        held, self._held = self._held or [], None
+        return held
+
     def release_keys(self, to: Widget | None) -> None:
         """Hand the held keys, in order, to `to` (this input, or what has focus now)."""
-        held, self._held = self._held or [], None
-        for key in held:
-            if to is not None:
-                to._forward_event(key)
+        forward_keys(self.take_keys(), to)
+
+
+def forward_keys(keys: list[events.Key], to: Widget | None) -> None:
+    for key in keys:
+        if to is not None:
+            to._forward_event(key)
 
 
 class KeyRoutes:

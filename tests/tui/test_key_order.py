@@ -10,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from agentcli.tui.screens.macro_picker import MacroPicker
 from agentcli.tui.screens.ticket import TicketScreen
 from agentcli.tui.widgets.composer import Composer
 from agentcli.tui.widgets.panes import FilterBar
@@ -100,3 +101,20 @@ async def test_keys_typed_after_enter_on_a_bad_query_stay_in_the_filter(make_app
         bar = app.screen.query_one(FilterBar)
         assert bar.has_class("-open") and bar.input.value == "priority:>=hg"
         assert "expected a priority" in screen_text(app)
+
+
+async def test_a_macro_and_its_variable_typed_in_one_burst(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
+        await settle(pilot)
+        await pilot.press("r", "ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, MacroPicker))
+        # coupon-reissue (shortcut ;cpn) asks for vars.coupon_code; the rest is the reply.
+        burst(pilot, *";cpn", "enter", *"SAVE20", "enter", *" OK?")
+        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
+        await settle(pilot)
+        text = app.screen.query_one(Composer).area.text
+        assert "SAVE20" in text and text.endswith(" OK?"), text

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -37,6 +38,8 @@ class MacroChoice:
     macro_id: str
     vars: dict[str, str]
     text: str
+    # Keys typed after the enter that chose it: the composer's, once the macro is in.
+    typed_after: list[events.Key] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +87,9 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.tr("macro.title"), style="bold"))
-            yield OrderedInput(placeholder=self.tr("macro.search"), id="picker-search")
+            yield OrderedInput(
+                placeholder=self.tr("macro.search"), id="picker-search", hold_after_submit=True
+            )
             with Horizontal():
                 yield OptionList(id="picker-results")
                 with VerticalScroll(id="picker-preview-scroll"):
@@ -157,9 +162,9 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
         if event.option_index < len(self.shown):
             self._preview(self.shown[event.option_index])
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self._choose()
+        await self._choose(self.query_one("#picker-search", OrderedInput))
 
     def _macro(self) -> Macro | None:
         index = self.results.highlighted
@@ -194,36 +199,45 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
         view.update(out)
         return result
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "picker-search":
-            self._choose()
+        source = event.input
+        assert isinstance(source, OrderedInput)
+        if source.id == "picker-search":
+            await self._choose(source)
             return
         # A variable field: move to the next empty one, or apply when all are filled.
-        name = str(event.input.name)
+        name = str(source.name)
         self.vars[name] = event.value
         for field in self.query(".var-input").results(Input):
             if not field.value.strip():
-                field.focus()
+                self.set_focus(field)
+                source.release_keys(field)
                 return
-        self._choose()
+        await self._choose(source)
 
-    def _choose(self) -> None:
+    async def _choose(self, source: OrderedInput) -> None:
+        """Apply the highlighted macro, or ask for what it is missing. Keys typed after the
+        enter (held by `source`) go where the user is taken: the next field, the composer,
+        or back to `source` when nothing moved."""
         macro = self._macro()
-        if macro is None:
-            return
-        for field in self.query(".var-input").results(Input):
-            self.vars[str(field.name)] = field.value
-        result = self._preview(macro)
-        if result is None or result.errors:
+        result = None
+        if macro is not None:
+            for field in self.query(".var-input").results(Input):
+                self.vars[str(field.name)] = field.value
+            result = self._preview(macro)
+        if macro is None or result is None or result.errors:
+            source.release_keys(source)
             return
         if result.missing_vars:
-            self._ask(result.missing_vars)
+            source.release_keys(await self._ask(result.missing_vars) or source)
             return
-        self.dismiss(MacroChoice(macro.id, dict(self.vars), result.text or ""))
+        choice = MacroChoice(macro.id, dict(self.vars), result.text or "", source.take_keys())
+        self.dismiss(choice)
 
-    def _ask(self, missing: tuple[str, ...]) -> None:
-        """Show an input for every missing `vars.*` (other gaps cannot be typed in)."""
+    async def _ask(self, missing: tuple[str, ...]) -> Input | None:
+        """Show an input for every missing `vars.*` (other gaps cannot be typed in); the
+        field now focused."""
         box = self.query_one("#picker-vars", Vertical)
         have = {str(field.name) for field in box.query(Input)}
         fields = []
@@ -233,16 +247,24 @@ class MacroPicker(ModalScreen[MacroChoice | None]):
             key = name.removeprefix(VAR_PREFIX)
             if key in have:
                 continue
-            field = OrderedInput(placeholder=key, name=key, classes="var-input", id=f"var-{key}")
+            field = OrderedInput(
+                placeholder=key,
+                name=key,
+                classes="var-input",
+                id=f"var-{key}",
+                hold_after_submit=True,
+            )
             field.border_title = key
             fields.append(field)
         if fields:
-            box.mount(*fields)
-            fields[0].focus()
-        else:
-            empty = [f for f in box.query(Input) if not f.value.strip()]
-            if empty:
-                empty[0].focus()
+            await box.mount(*fields)
+            self.set_focus(fields[0])
+            return fields[0]
+        empty = [f for f in box.query(Input) if not f.value.strip()]
+        if empty:
+            self.set_focus(empty[0])
+            return empty[0]
+        return None
 
     def _clear_vars(self) -> None:
         self.query_one("#picker-vars", Vertical).remove_children()

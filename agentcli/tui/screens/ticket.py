@@ -21,6 +21,7 @@ from agentcli.store.history import ticket_history
 from agentcli.store.macro_usage import similar_macro_usage
 from agentcli.tui.data import TicketDetail, agent_row, load_ticket
 from agentcli.tui.keymap import TICKET_BINDINGS
+from agentcli.tui.keyorder import forward_keys
 from agentcli.tui.messages import HistoryLoaded, TicketLoaded
 from agentcli.tui.render import header_text, local_time, message_text
 from agentcli.tui.screens.base import ConsoleScreen
@@ -247,6 +248,7 @@ class TicketScreen(ConsoleScreen):
             composer.area.focus()
             return
         composer.insert(choice.text, {"id": choice.macro_id, "vars": choice.vars})
+        forward_keys(choice.typed_after, composer.area)  # the composer has focus now
 
     def picker_context(self) -> PickerContext | None:
         app = self.console

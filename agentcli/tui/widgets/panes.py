@@ -84,14 +84,6 @@ class _FilterPrompt(Widget):
         return "›" if self.editing else "/"
 
 
-class _FilterInput(OrderedInput):
-    async def action_submit(self) -> None:
-        # Keys typed after enter wait: they belong to the list if the query applies, and
-        # back here if it does not parse (FilterBar decides).
-        self.hold_keys()
-        await super().action_submit()
-
-
 class FilterBar(Vertical):
     """One line that always shows the list's query; `/` edits it in place. Errors show in a
     line below with a caret under the position.
@@ -127,8 +119,13 @@ class FilterBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield _FilterPrompt()
-            yield _FilterInput(
-                placeholder=self.tr("filter.placeholder"), id="filter-input", select_on_focus=False
+            # Keys typed after enter wait: they belong to the list if the query applies, and
+            # back here if it does not parse.
+            yield OrderedInput(
+                placeholder=self.tr("filter.placeholder"),
+                id="filter-input",
+                select_on_focus=False,
+                hold_after_submit=True,
             )
         yield Static("", id="filter-error")
 
