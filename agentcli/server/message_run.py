@@ -10,6 +10,7 @@ PostgreSQL that is ~6 round trips for 100 replies instead of ~600.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,9 +79,12 @@ def apply_run(
     tickets: Mapping[int, Mapping[str, Any]],
     after_apply: AfterApply | None,
     user_agent: str | None,
+    *,
+    careful: bool = True,
 ) -> list[Settled] | None:
     """Each mutation's settlement in order, or None when the database refused the run's
-    writes (all undone: settle it one mutation at a time instead).
+    writes (all undone: settle it one mutation at a time instead). Not `careful`: no
+    savepoint, so the error is raised and fails the transaction.
 
     `tickets` are the batch's current ticket states; it is not changed here.
     """
@@ -104,12 +108,14 @@ def apply_run(
         applied.append(_Applied(index, mutation, ticket, after, set(changes), message))
     if applied:
         try:
-            with savepoint(conn):
+            with savepoint(conn) if careful else contextlib.nullcontext():
                 for item, result in zip(
                     applied, _write(conn, agent, applied, after_apply, user_agent), strict=True
                 ):
                     answers[item.index] = result
         except IntegrityError:
+            if not careful:
+                raise
             return None
     updated = {item.index: item.after for item in applied}
     return [

@@ -9,6 +9,7 @@ and no second effect.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,25 @@ def apply_batch(
     committed when it logged anything (None otherwise: nothing to nudge clients about).
     `user_agent` is the sending program's own name, recorded in the audit trail.
     """
+    try:
+        # Optimistic: no savepoints (two round trips each on PostgreSQL). Constraint errors
+        # are rare (the checks run first), and then nothing of this try has committed.
+        return _settle_batch(engine, agent, batch, after_apply, user_agent, careful=False)
+    except IntegrityError:
+        # Again with a savepoint around each mutation (and run), so a constraint error
+        # refuses only the mutation that hit it: the answers of settling it alone.
+        return _settle_batch(engine, agent, batch, after_apply, user_agent, careful=True)
+
+
+def _settle_batch(
+    engine: Engine,
+    agent: Mapping[str, Any],
+    batch: list[Incoming],
+    after_apply: AfterApply | None,
+    user_agent: str | None,
+    *,
+    careful: bool,
+) -> tuple[list[dict[str, Any]], int | None]:
     with write_tx(engine) as conn:
         # One lookup for the whole batch: the writer lock is held from here to commit, so no
         # other push can record an id in between; ids settled earlier in this batch are added
@@ -53,7 +73,7 @@ def apply_batch(
         # each other's change: the lock is held to commit). Only this batch changes them until
         # then, so each copy is kept current from the writes that settle.
         tickets = lock_tickets(conn, {m.ticket_id for m in batch if m.client_id not in seen})
-        settling = _Settling(conn, agent, after_apply, user_agent, seen, dict(tickets))
+        settling = _Settling(conn, agent, after_apply, user_agent, careful, seen, dict(tickets))
         start = 0
         while start < len(batch):
             run = run_from(batch, start, seen)
@@ -81,6 +101,7 @@ class _Settling:
     agent: Mapping[str, Any]
     after_apply: AfterApply | None
     user_agent: str | None
+    careful: bool  # each mutation and run in a savepoint (else an error fails the batch)
     seen: dict[str, str]
     tickets: dict[int, Mapping[str, Any]]
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -89,7 +110,7 @@ class _Settling:
 
     def one(self, mutation: Incoming) -> None:
         try:
-            with savepoint(self.conn):
+            with savepoint(self.conn) if self.careful else contextlib.nullcontext():
                 result, recorded, updated = settle(
                     self.conn,
                     self.agent,
@@ -100,16 +121,24 @@ class _Settling:
                     self.user_agent,
                 )
         except IntegrityError as error:
+            if not self.careful:
+                raise
             self.results.append(answer(mutation, Outcome.REJECTED, reason=f"invalid: {error.orig}"))
             return
         self._keep(mutation, result, recorded, updated)
 
     def run(self, run: list[Incoming]) -> bool:
         """Settle a run of fresh replies and notes set-based; False (nothing settled, nothing
-        written) when the database refused its writes.
+        written) when the database refused its writes, in careful mode.
         """
         settled = apply_run(
-            self.conn, self.agent, run, self.tickets, self.after_apply, self.user_agent
+            self.conn,
+            self.agent,
+            run,
+            self.tickets,
+            self.after_apply,
+            self.user_agent,
+            careful=self.careful,
         )
         if settled is None:
             return False
