@@ -54,14 +54,18 @@ async def test_a_command_typed_right_after_colon_is_run(make_app, store_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        burst(pilot, "colon", *"tag +burst", "enter")
+        first = app.screen.tickets.current().id
+        burst(pilot, "colon", *"tag +burst", "enter", "j")
         await settle(pilot)
         conn = sqlite3.connect(store_path)
-        rows = conn.execute("SELECT type, payload FROM outbox").fetchall()
+        rows = conn.execute("SELECT type, ticket_id, payload FROM outbox").fetchall()
         conn.close()
-        assert [(kind, json.loads(payload)) for kind, payload in rows] == [
-            ("tag", {"add": ["burst"], "remove": []})
+        assert [(kind, ticket, json.loads(payload)) for kind, ticket, payload in rows] == [
+            ("tag", first, {"add": ["burst"], "remove": []})
         ]
+        # The key typed after enter moved the list, after the command took its target.
+        assert app.screen.tickets.cursor == 1
+        assert not app.screen.query_one("#command-line").has_class("-open")
 
 
 async def test_a_reply_typed_right_after_r_lands_in_the_composer(make_app):

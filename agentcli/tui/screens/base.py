@@ -41,6 +41,7 @@ class CommandLine(OrderedInput):
         self.remove_class("-open")
         self.value = ""
         self.screen.focus_default()  # type: ignore[attr-defined]
+        self.release_keys(self.app.focused)  # typed after enter: the list's or the thread's
 
 
 class ConsoleScreen(Screen[None]):
@@ -66,6 +67,7 @@ class ConsoleScreen(Screen[None]):
                 placeholder=self.console.tr("command.placeholder"),
                 id="command-line",
                 select_on_focus=False,
+                hold_after_submit=True,
             )
             yield StatusLine(id="status-line")
 
@@ -73,7 +75,7 @@ class ConsoleScreen(Screen[None]):
         self.show_status(self.console.status_text())
 
     def focus_default(self) -> None:
-        """Give focus back to the screen's main widget (the list, the thread)."""
+        """Give focus back to the screen's main widget (the list, the thread), at once."""
 
     def targets(self) -> list[tuple[int, int | None]]:
         """(ticket id, version seen) that field commands act on here."""

@@ -69,7 +69,7 @@ class InboxScreen(ConsoleScreen):
         self.set_interval(SIDEBAR_REFRESH, self.refresh_counts)
 
     def focus_default(self) -> None:
-        self.tickets.focus()
+        self.set_focus(self.tickets)
 
     def targets(self) -> list[tuple[int, int | None]]:
         return self.tickets.targets()

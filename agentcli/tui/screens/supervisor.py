@@ -164,7 +164,7 @@ class SupervisorScreen(ConsoleScreen):
         self.refresh_board()
 
     def focus_default(self) -> None:
-        self.query_one("#sup-agents", BoardTable).focus()
+        self.set_focus(self.query_one("#sup-agents", BoardTable))
 
     def notice(self, text: str, error: bool = False) -> None:
         # The shared `#notice` line docks at the bottom under the status line, which covers

@@ -66,10 +66,7 @@ class TicketScreen(ConsoleScreen):
 
     def focus_default(self) -> None:
         composer = self.query_one(Composer)
-        if composer.is_open:
-            composer.area.focus()
-        else:
-            self.query_one("#thread").focus()
+        self.set_focus(composer.area if composer.is_open else self.query_one("#thread"))
 
     def targets(self) -> list[tuple[int, int | None]]:
         version = self.detail.ticket.get("version") if self.detail else None
