@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from agentcli.domain.clock import now_epoch
 from agentcli.server.bulk import insert_rows
@@ -88,19 +88,30 @@ def read_changes_json(conn: Connection, after: int, limit: int) -> bytes:
     Payloads are stored as the JSON the client receives, so splicing them into the page
     skips a json.loads and a re-serialization per change: a full pull is dominated by that.
     """
-    rows = conn.execute(
-        select(change_log.c.seq, change_log.c.kind, change_log.c.payload)
-        .where(change_log.c.seq > after)
-        .order_by(change_log.c.seq)
-        .limit(limit + 1)
-    ).all()
+    rows = conn.execute(_PAGE, {"after": after, "limit": limit + 1}).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    kinds = _KIND_JSON
     items = ",".join(
-        f'{{"seq":{r.seq},"kind":{json.dumps(r.kind)},"data":{r.payload}}}' for r in rows
+        [
+            f'{{"seq":{seq},"kind":{kinds.get(kind) or json.dumps(kind)},"data":{payload}}}'
+            for seq, kind, payload in rows
+        ]
     )
-    next_seq = rows[-1].seq if rows else after
+    next_seq = rows[-1][0] if rows else after
     return f'{{"changes":[{items}],"next":{next_seq},"more":{json.dumps(more)}}}'.encode()
+
+
+# Built once, and the kinds' JSON strings made once: per row they were a tenth of a page.
+_PAGE = (
+    select(change_log.c.seq, change_log.c.kind, change_log.c.payload)
+    .where(change_log.c.seq > bindparam("after"))
+    .order_by(change_log.c.seq)
+    .limit(bindparam("limit"))
+)
+_KIND_JSON = {
+    kind: json.dumps(kind) for kind in ("ticket", "message", "customer", "order", "agent", "event")
+}
 
 
 def last_seq(conn: Connection) -> int:
