@@ -163,9 +163,9 @@ def seed_store(
     if worker is None:
         worker = tickets >= WORKER_MIN_TICKETS and (os.cpu_count() or 1) > 1
     started = time.perf_counter()
-    # (synchronous and journal_mode can't change inside a transaction)
     if rollback_journal is None:
         rollback_journal = tickets >= ROLLBACK_JOURNAL_MIN_TICKETS
+    # (synchronous and journal_mode can't change inside a transaction)
     with _bulk_pragmas(conn, rollback_journal=rollback_journal):
         conn.execute("BEGIN IMMEDIATE")  # take the write lock before reading the max ids
         try:
