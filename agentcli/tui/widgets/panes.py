@@ -98,6 +98,8 @@ class FilterBar(Vertical):
         border: none; height: 1; padding: 0 1 0 0; width: 1fr; background: $surface;
     }
     FilterBar.-open #filter-input { background: $boost; }
+    FilterBar #filter-input > .input--placeholder { color: $foreground; }
+    FilterBar.-hint #filter-input > .input--placeholder { color: $text-muted; }
     FilterBar.-open _FilterPrompt { color: $accent; text-style: bold; }
     FilterBar #filter-error { display: none; color: $error; height: auto; }
     FilterBar.-error #filter-error { display: block; }
@@ -115,6 +117,7 @@ class FilterBar(Vertical):
     def __init__(self, tr: Translate) -> None:
         super().__init__(id="filter-bar")
         self.tr = tr
+        self.shown = ""  # the list's query, as the line shows it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
@@ -134,9 +137,12 @@ class FilterBar(Vertical):
         return self.query_one("#filter-input", OrderedInput)
 
     def show(self, text: str) -> None:
-        """The list's query, shown while nobody edits it."""
-        if not self.has_class("-open") and self.input.value != text:
-            self.input.value = text
+        """The list's query, shown while nobody edits it. It is the input's placeholder then:
+        a new value re-lays out the whole screen (Input sets its virtual size), a new
+        placeholder only repaints the line, and a view switch must paint in one frame."""
+        self.shown = text
+        self.input.placeholder = text or self.tr("filter.placeholder")
+        self.set_class(not text, "-hint")
 
     def open(self, text: str) -> None:
         self.add_class("-open")
@@ -147,8 +153,7 @@ class FilterBar(Vertical):
 
     def on_descendant_focus(self) -> None:
         if not self.has_class("-open"):  # clicked into: editing, as with `/`
-            self.add_class("-open")
-            self.query_one(_FilterPrompt).editing = True
+            self.open(self.shown)
 
     def close(self, text: str) -> None:
         """Stop editing; the line shows `text`, the list's query, again. Keys typed after
@@ -158,6 +163,13 @@ class FilterBar(Vertical):
         self._show_error(None)
         self.show(text)
         self.input.release_keys(self.app.focused)
+        # The typed text reads the same as the placeholder: clear it after this frame, where
+        # the layout pass that costs no longer delays the new rows.
+        self.call_after_refresh(self._clear_typed)
+
+    def _clear_typed(self) -> None:
+        if not self.has_class("-open"):
+            self.input.value = ""
 
     def _show_error(self, error: Text | None) -> None:
         # Only on a change: the error line changes the layout, and an extra layout pass
