@@ -3,7 +3,7 @@
 Plain functions and one class over an open store and a Client, so it runs the same in
 `agentcli sync` (main thread) and as the TUI's background worker (`live.SyncWorker`, one
 thread that owns its own SQLite connection). Crash safety comes from the store, not from
-here: each pulled page is applied with its cursor in one transaction, each answer settles in
+here: pulled pages are applied with their cursor in one transaction, each answer settles in
 one transaction, and mutation ids make a re-sent push a "duplicate" with the original answer,
 so after a `kill -9` the next run resumes from the stored cursor and outbox.
 
@@ -19,19 +19,25 @@ import queue
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import sqlite_utils
 
 from agentcli.domain.wire import WireError
-from agentcli.store.changes import apply_page, read_cursor
+from agentcli.store.changes import CheckedPage, apply_checked, check_page, read_cursor
 from agentcli.store.db import transaction
 from agentcli.store.outbox import mutation_of, note_attempt, push_batch, queued_count, settle_in
-from agentcli.sync.client import Client, Page, ProtocolError, RateLimited, SyncError
+from agentcli.sync.client import Client, ProtocolError, RateLimited, SyncError
 from agentcli.sync.status import record_error, record_success
 
 log = logging.getLogger("agentcli.sync")
+
+# Pages fetched ahead of the store, and applied together at most: one transaction of this
+# many holds the store's write lock for a fraction of a second at most.
+PAGES_AHEAD = 8
 
 
 @dataclass
@@ -75,6 +81,33 @@ class SyncReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     pulled: int = 0
     cursor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    page: CheckedPage
+    more: bool
+
+
+_Item = _Fetched | BaseException | None  # None: the fetch is done
+
+
+def _take(pages: queue.Queue[_Item]) -> tuple[list[_Fetched], bool, BaseException | None]:
+    """Wait for a page, then take the pages already waiting behind it (PAGES_AHEAD at most).
+
+    Returns the pages, whether the fetch ended (None or an error came after them; an empty
+    list always ends it) and the error it ended with."""
+    batch: list[_Fetched] = []
+    item = pages.get()
+    while isinstance(item, _Fetched):
+        batch.append(item)
+        if not item.more or len(batch) == PAGES_AHEAD:
+            return batch, False, None
+        try:
+            item = pages.get_nowait()
+        except queue.Empty:
+            return batch, False, None
+    return batch, True, item
 
 
 def backoff_delay(attempt: int, config: SyncConfig, rng: random.Random | None = None) -> float:
@@ -137,14 +170,16 @@ class Engine:
     def pull(self, report: SyncReport | None = None, *, head: int | None = None) -> SyncReport:
         """Apply pages after the stored cursor until the server has no more.
 
-        The next page is fetched while this one is applied (one fetcher thread, two pages
-        ahead at most): network and SQLite work overlap, which is what lets a first sync
-        keep up with the server's own pull rate.
+        A fetcher thread fetches and checks the next pages (a few ahead at most) while this
+        thread applies earlier ones: SQLite does most of its work without the GIL, so the
+        two overlap. The pages waiting when the store is free are applied together, in one
+        transaction with the last cursor; a page that fails its check comes as its
+        WireError, after the pages before it.
         """
         report = report or SyncReport()
         after = read_cursor(self.db)
         progress = Progress(start_cursor=after, cursor=after, head=head)
-        pages: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=2)
+        pages: queue.Queue[_Item] = queue.Queue(maxsize=PAGES_AHEAD)
         stop = threading.Event()
         fetcher = threading.Thread(
             target=self._fetch, args=(after, pages, stop), name="agentcli-pull", daemon=True
@@ -152,27 +187,16 @@ class Engine:
         fetcher.start()
         try:
             while True:
-                item = pages.get()
-                if item is None:
+                batch, ended, error = _take(pages)
+                if batch:  # what came before an error is applied first, as fetched
+                    self._apply(batch, report, progress)
+                if error is not None:
+                    raise error
+                if ended or not batch[-1].more:
                     break
-                if isinstance(item, BaseException):
-                    raise item
-                try:
-                    applied = apply_page(self.db, item.changes, item.next)
-                except WireError as error:
-                    log.warning("page after cursor %s rejected: %s", read_cursor(self.db), error)
-                    raise
-                report.pulled += applied
-                progress.changes += applied
-                progress.cursor = item.next
-                for change in item.changes:
-                    kind = change.get("kind")
-                    progress.tickets += kind == "ticket"
-                    progress.messages += kind == "message"
-                if self.on_progress is not None:
-                    self.on_progress(progress)
-                if not item.more:
-                    break
+        except WireError as error:
+            log.warning("page after cursor %s rejected: %s", read_cursor(self.db), error)
+            raise
         finally:
             stop.set()
             while fetcher.is_alive():  # unblock a fetcher waiting on a full queue
@@ -183,10 +207,20 @@ class Engine:
         report.cursor = read_cursor(self.db)
         return report
 
-    def _fetch(
-        self, after: int, pages: queue.Queue[Page | BaseException | None], stop: threading.Event
-    ) -> None:
-        def put(item: Page | BaseException | None) -> bool:
+    def _apply(self, batch: list[_Fetched], report: SyncReport, progress: Progress) -> None:
+        applied = apply_checked(self.db, [fetched.page for fetched in batch])
+        report.pulled += applied
+        progress.changes += applied
+        progress.cursor = batch[-1].page.next
+        for fetched in batch:
+            kinds = Counter(map(attrgetter("kind"), fetched.page.changes))
+            progress.tickets += kinds["ticket"]
+            progress.messages += kinds["message"]
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    def _fetch(self, after: int, pages: queue.Queue[_Item], stop: threading.Event) -> None:
+        def put(item: _Item) -> bool:
             while not stop.is_set():
                 try:
                     pages.put(item, timeout=0.1)
@@ -199,8 +233,9 @@ class Engine:
             cursor = after
             while not stop.is_set():
                 page = self.client.changes(cursor, self.config.page_size)
-                if not put(page) or not page.more or page.next <= cursor:
-                    break  # a cursor that does not advance is rejected when applied
+                checked = check_page(page.changes, page.next, after=cursor)
+                if not put(_Fetched(checked, page.more)) or not page.more:
+                    break
                 cursor = page.next
             put(None)
         except BaseException as error:  # handed to the applying thread, which raises it
