@@ -10,7 +10,10 @@ seq, so seqs become visible in commit order and a client polling `after=SEQ` nev
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +55,7 @@ def open_engine(db: str, *, migrate_schema: bool = True) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
         )
         _configure_sqlite(engine)
+        _SQLITE_WRITERS[engine] = threading.Lock()
     else:
         engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     if migrate_schema:
@@ -80,10 +84,16 @@ def is_postgres(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+# This process's SQLite writers queue on a lock and start the moment the writer before them
+# commits; SQLite's busy handler (left to other processes) retries a locked BEGIN IMMEDIATE
+# after sleeps growing to 100 ms, which concurrent pushes paid as latency.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A transaction that holds the writer lock from its start to commit."""
-    with engine.connect() as conn:
+    with _SQLITE_WRITERS.get(engine) or contextlib.nullcontext(), engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             if is_postgres(conn):
