@@ -33,7 +33,7 @@ class StoreAccess:
         self.path = Path(path)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[sqlite_utils.Database] = []
+        self._all: list[tuple[threading.Thread, sqlite_utils.Database]] = []
 
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
@@ -45,19 +45,23 @@ class StoreAccess:
             db.conn.execute(f"PRAGMA cache_size = -{WORKER_CACHE_KIB}")
             self._local.db = db
             with self._lock:
-                self._all.append(db)
+                self._all.append((threading.current_thread(), db))
         return db
 
     def close_all(self) -> None:
+        """At quit: stop every statement, and close the connections no other thread is
+        still using. Closing one under a statement another thread is stepping (a count over
+        1M rows, a page read) crashes the process; an interrupted statement ends soon, and
+        a connection left open is closed by the process exit (WAL keeps the file sound)."""
+        me = threading.current_thread()
         with self._lock:
-            # Stop statements still running in worker threads first (a count over 1M rows
-            # at quit): closing a connection under a running statement can crash the process.
-            for db in self._all:
+            for _owner, db in self._all:
                 with contextlib.suppress(sqlite3.Error):
                     db.conn.interrupt()
-            for db in self._all:
-                with contextlib.suppress(sqlite3.Error):
-                    db.conn.close()
+            for owner, db in self._all:
+                if owner is me or not owner.is_alive():
+                    with contextlib.suppress(sqlite3.Error):
+                        db.conn.close()
             self._all.clear()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from agentcli.store.inbox import Db, count_query
 from agentcli.tui.data import StoreAccess
 from agentcli.tui.messages import ListError, RowsLoaded
 from agentcli.tui.paging import Fetch, read
+
+STOP_WAIT = 2.0  # seconds; an interrupted read ends in milliseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,15 @@ class PageReader:
         self._thread.start()
 
     def stop(self) -> None:
+        """Interrupt a read in progress and end the thread (waiting a moment for it: its
+        connection may only be closed once it is out of SQLite)."""
+        with self._lock:
+            self._newest = sys.maxsize  # whatever is queued is stale now
+            if self._reading is not None and self._conn is not None:
+                self._conn.interrupt()
         self._requests.put(None)
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=STOP_WAIT)
 
     def ask(self, request: PageRequest) -> None:
         with self._lock:
