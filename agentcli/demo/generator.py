@@ -131,8 +131,9 @@ class Batch:
     messages: list[Row] = field(default_factory=list)
     search: list[Row] = field(default_factory=list)
     # The batch's distinct words for search_words, as (word,) rows (see text.index_words), and
-    # the texts whose words only SQLite can tell (none from today's corpus).
-    search_words: list[Row] = field(default_factory=list)
+    # the texts whose words only SQLite can tell (none from today's corpus); None until
+    # extract_words has run (generate(words=False) leaves that to the consumer).
+    search_words: list[Row] | None = None
     unsure_texts: list[str] = field(default_factory=list)
     # The batch's tickets counted per (status, assignee, queue), as (status, assignee, queue,
     # n) rows: what view_counts' triggers would add (the bulk writer drops them while loading).
@@ -143,8 +144,20 @@ class Batch:
         return (
             len(self.customers) + len(self.orders) + len(self.tickets)
             + len(self.ticket_tags) + len(self.messages) + len(self.search)
-            + len(self.search_words)
+            + len(self.search_words or ())
         )  # fmt: skip
+
+
+def extract_words(batch: Batch) -> None:
+    """Fill the batch's search_words and unsure_texts from its messages and subjects.
+
+    The words of subject + body are those of the subject and of the body: raw text is cheaper
+    to split than the indexed form (see index_words).
+    """
+    words, batch.unsure_texts = index_words(
+        [row[6] for row in batch.messages] + [row[1] for row in batch.tickets]
+    )
+    batch.search_words = [(word,) for word in sorted(words)]
 
 
 def agent_rows() -> list[Row]:
@@ -159,13 +172,18 @@ def generate(
     now: int,
     start: StartIds | None = None,
     batch_size: int = 10_000,
+    words: bool = True,
 ) -> Iterator[Batch]:
-    """Yield batches of rows for `tickets` demo tickets created over the ~60 days before `now`."""
+    """Yield batches of rows for `tickets` demo tickets created over the ~60 days before `now`;
+    `words=False` leaves the batches' search words to the caller (extract_words)."""
     gen = _Generator(seed, now, start or StartIds(), tickets)
     done = 0
     while done < tickets:
         size = min(batch_size, tickets - done)
-        yield gen.batch(done, size)
+        batch = gen.batch(done, size)
+        if words:
+            extract_words(batch)
+        yield batch
         done += size
 
 
@@ -527,13 +545,6 @@ class _Generator:
         for i in range(first_index, first_index + size):
             ticket(i, out)
         out.view_counts = [(*key, n) for key, n in sorted(self.view_counts.items())]
-        # Here, in the generator process, rather than in the writer, which is the busier one.
-        # The words of subject + body are those of the subject and of the body: raw text is
-        # cheaper to split than the indexed form (see index_words).
-        words, out.unsure_texts = index_words(
-            [row[6] for row in out.messages] + [row[1] for row in out.tickets]
-        )
-        out.search_words = [(word,) for word in sorted(words)]
         return out
 
     def customer(self, lang: _Lang, out: Batch) -> _Customer:

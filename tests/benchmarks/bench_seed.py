@@ -68,7 +68,7 @@ def run_baseline(path: Path, tickets: int, seed: int, now: int) -> dict:
         for attr, sql in plain:
             conn.executemany(sql, getattr(batch, attr))
         timed += time.perf_counter() - started
-        rows += batch.row_count - len(batch.search) - len(batch.search_words)
+        rows += batch.row_count - len(batch.search) - len(batch.search_words or ())
     started = time.perf_counter()
     conn.execute("COMMIT")
     timed += time.perf_counter() - started
