@@ -22,6 +22,7 @@ in seq order (`apply_changes_one_by_one`, kept as the reference the tests compar
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -177,9 +178,14 @@ def _insert_sql(table: str, names: list[str], tail: str = "") -> tuple[str, str]
     )
 
 
+# Rows SQLite's JSON would read differently go one by one, where they fail or store as before:
+# a string ends at a NUL, and an integer past 64 bits (19+ digits, maybe in a string) is a float.
+_ONE_BY_ONE = re.compile(r"\\u0000|\d{19}")
+
+
 def _insert_rows(conn: sqlite3.Connection, sql: tuple[str, str], rows: list[Any]) -> None:
     text = json.dumps(rows, ensure_ascii=False)
-    if "\\u0000" in text:  # SQLite's JSON strings end at a NUL: such rows one by one
+    if _ONE_BY_ONE.search(text):
         conn.executemany(sql[0], rows)
     else:
         conn.execute(sql[1], (text,))

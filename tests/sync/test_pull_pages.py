@@ -127,3 +127,10 @@ def test_text_is_stored_exactly(db, text: str) -> None:
     conn = db.conn
     assert conn.execute("SELECT subject FROM tickets WHERE id = 3").fetchone() == (text,)
     assert conn.execute("SELECT body FROM messages WHERE id = 50").fetchone() == (text,)
+
+
+def test_an_integer_past_64_bits_fails_as_before_and_applies_nothing(db) -> None:
+    before = _state(db)
+    with pytest.raises(OverflowError):
+        apply_page(db, [ticket_change(8, 3, requester_id=2**63)], 8)
+    assert _state(db) == before
