@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -223,7 +224,15 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=40)
     args = parser.parse_args()
+    # The server file and three stores: hundreds of MB at 100k tickets.
     tmp = Path(tempfile.mkdtemp(prefix="bench_sync_"))
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
     server_db = str(tmp / "server.db")
     t0 = time.perf_counter()
     seed(server_db, args.tickets)
