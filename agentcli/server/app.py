@@ -34,7 +34,7 @@ from agentcli.server.api_models import (
     WebhookAccepted,
 )
 from agentcli.server.changelog import read_changes_json
-from agentcli.server.db import read_tx
+from agentcli.server.db import read_one, read_tx
 from agentcli.server.events import EventHub, format_event, record_presence
 from agentcli.server.mutations import Incoming
 from agentcli.server.permissions import at_least
@@ -72,7 +72,7 @@ def current_agent(
 ) -> dict[str, Any]:
     agent = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
-        with read_tx(request_engine(request)) as conn:
+        with read_one(request_engine(request)) as conn:
             agent = auth.agent_for_token(conn, credentials.credentials)
     if agent is None:
         raise HTTPException(

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.vocabulary import Role
@@ -152,13 +152,13 @@ def agent_public(row: Any) -> dict[str, Any]:
     }
 
 
+# Built once: every request looks its token up.
+_BY_TOKEN = select(agents).where(agents.c.token_hash == bindparam("token_hash"))
+
+
 def agent_for_token(conn: Connection, token: str) -> dict[str, Any] | None:
     """The active agent holding `token`, or None."""
-    row = (
-        conn.execute(select(agents).where(agents.c.token_hash == hash_token(token)))
-        .mappings()
-        .first()
-    )
+    row = conn.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).mappings().first()
     if row is None or not row["active"]:
         return None
     return agent_public(row)

@@ -122,3 +122,17 @@ def savepoint(conn: Connection) -> Iterator[None]:
         conn.exec_driver_sql("RELEASE SAVEPOINT acli_savepoint")
         raise
     conn.exec_driver_sql("RELEASE SAVEPOINT acli_savepoint")
+
+
+@contextmanager
+def read_one(engine: Engine) -> Iterator[Connection]:
+    """A connection for a single read statement (every request's token lookup). PostgreSQL:
+    in autocommit, which saves the BEGIN and COMMIT round trips (one statement reads one
+    snapshot anyway); SQLite: a plain `read_tx`.
+    """
+    if engine.dialect.name != "postgresql":
+        with read_tx(engine) as conn:
+            yield conn
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
