@@ -5,7 +5,7 @@ state, which is known here (the batch row-locked them and only it writes them un
 The run is decided mutation by mutation with the same checks as one at a time, then its
 messages, ticket updates, audit events and change-log entries are written with one statement
 each, in the order one at a time would have written them (same ids, seqs and answers). On
-PostgreSQL that is ~6 round trips for 100 replies instead of ~600.
+PostgreSQL that is 4 round trips for 100 replies instead of ~600.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def apply_run(
     return [
         (result, json.dumps(result, ensure_ascii=False), updated.get(index))
         for index, result in enumerate(answers)
-        if result is not None
+        if result is not None  # none is left: the writes answered every applied mutation
     ]
 
 
