@@ -23,7 +23,7 @@ from agentcli.store.db import open_store
 THREAD_BODY_CHARS = 16_000
 PREVIEW_BODY_CHARS = 4_000
 OTHER_TICKETS = 8
-WORKER_CACHE_KIB = 8 * 1024
+WORKER_CACHE_KIB = 4 * 1024
 
 
 class StoreAccess:
