@@ -82,9 +82,11 @@ class OrderedInput(Input):
 
 
 def forward_keys(keys: list[events.Key], to: Widget | None) -> None:
+    """Deliver `keys` to `to` in order, as if typed there now (nowhere when it is None)."""
+    if to is None:
+        return
     for key in keys:
-        if to is not None:
-            to._forward_event(key)
+        to._forward_event(key)
 
 
 class KeyRoutes:
