@@ -4,7 +4,8 @@ Thread-pool workers each open their own connection the first time they run: ~30 
 1,000,000-ticket store and a few cold page reads after it (~10 ms, then ~5, then ~1), paid
 again whenever the pool grows while counts hold its threads. A view switch then waited 40-300
 ms for a page that takes ~1 ms on a warm connection. This reader keeps one connection warm
-for pages only; counts stay in workers, where a slow one cannot hold up a page.
+for pages; counts stay in workers, where a slow one cannot hold up a page (except the count
+`G` needs before the list's last page, which that page must wait for anyway).
 """
 
 from __future__ import annotations
