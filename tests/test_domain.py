@@ -76,3 +76,15 @@ def test_priority_ranks_order_and_round_trip() -> None:
     assert [p.rank for p in Priority] == [0, 1, 2, 3]
     assert all(Priority.from_rank(p.rank) is p for p in Priority)
     assert Status.NEW.is_active and not Status.PENDING.is_active
+
+
+def test_elapsed_time_in_its_two_largest_units() -> None:
+    from agentcli.domain.durations import elapsed
+
+    now = 1_000_000
+    assert elapsed(None, now) == ""
+    assert elapsed(now - 45, now) == "45s"
+    assert elapsed(now - 25 * 60, now) == "25m"
+    assert elapsed(now - 3 * 3600 - 600, now) == "3h 10m"
+    assert elapsed(now - 42 * 3600, now) == "1d 18h"
+    assert elapsed(now + 60, now) == "0s"  # a clock ahead of ours is "just now"

@@ -18,6 +18,7 @@ from agentcli.cli.context import CliContext
 from agentcli.cli.output import fail, print_json, print_table
 from agentcli.cli.write_cmd import me
 from agentcli.domain.clock import SLA_NEVER
+from agentcli.domain.durations import elapsed
 from agentcli.domain.inert import inert
 from agentcli.domain.mutations import Mutation
 from agentcli.domain.query import QuerySyntaxError
@@ -36,17 +37,6 @@ from agentcli.store.reassign import (
 from agentcli.store.workload import Board, board
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-
-
-def _ago(now: int, moment: int | None) -> str:
-    if moment is None:
-        return ""
-    minutes = max(0, now - moment) // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    if minutes < 48 * 60:
-        return f"{minutes // 60}h"
-    return f"{minutes // 1440}d"
 
 
 def board_rows(found: Board) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -101,7 +91,7 @@ def workload(obj: CliContext, as_json: bool) -> None:
             "risk": row["at_risk"],
             "breached": row["breached"],
             "load/cap": f"{row['load']}/{row['capacity']}",
-            "last": _ago(found.now, row["last_activity"]),
+            "last": elapsed(row["last_activity"], found.now),
             "languages": ",".join(row["languages"]),
         }
         for row in agents
@@ -113,7 +103,7 @@ def workload(obj: CliContext, as_json: bool) -> None:
             "queue": row["queue"],
             "volume": row["volume"],
             "unassigned": row["unassigned"],
-            "oldest": _ago(found.now, row["oldest_waiting"]),
+            "oldest": elapsed(row["oldest_waiting"], found.now),
             "risk": row["at_risk"],
             "breached": row["breached"],
             "waiting by channel": " ".join(

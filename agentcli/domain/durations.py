@@ -16,6 +16,13 @@ def compact(seconds: int) -> str:
     return f"{minutes}m" if minutes else f"{secs}s"
 
 
+def elapsed(moment: int | None, now: int) -> str:
+    """Time since `moment`: 45s, 25m, 3h 10m, 1d 18h ("" when unknown)."""
+    if moment is None:
+        return ""
+    return compact(max(0, now - moment))
+
+
 def countdown(due: int | None, now: int) -> str:
     """An SLA due time relative to now: "" when no clock runs."""
     if due is None:

@@ -28,6 +28,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from agentcli.domain.clock import SLA_NEVER
+from agentcli.domain.durations import elapsed
 from agentcli.domain.inert import inert
 from agentcli.domain.mutations import Mutation
 from agentcli.domain.query import QuerySyntaxError
@@ -69,18 +70,6 @@ SHOWN_PROBLEMS = 8
 # A board read is reused while no other connection committed (PRAGMA data_version), e.g. for
 # a presence event; at-risk counts move with the clock, so never for longer than this.
 STALE_AFTER = 30  # skipped/rejected tickets listed under the board; the rest in `c`
-
-
-def ago(now: int, moment: int | None) -> str:
-    """Compact elapsed time: 5m, 3h, 12d ('' when unknown)."""
-    if moment is None:
-        return ""
-    minutes = max(0, now - moment) // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    if minutes < 48 * 60:
-        return f"{minutes // 60}h"
-    return f"{minutes // 1440}d"
 
 
 def owners_text(tr: Translator, selection: Selection) -> str:
@@ -243,7 +232,7 @@ class SupervisorScreen(ConsoleScreen):
                         f"{a.load}/{a.capacity}", style="bold red" if over else "", justify="right"
                     ),
                     Text(inert(",".join(a.languages))),
-                    Text(ago(found.now, a.last_activity), justify="right"),
+                    Text(elapsed(a.last_activity, found.now), justify="right"),
                 )
             )
         self.query_one("#sup-agents", BoardTable).set_rows(rows)
@@ -252,7 +241,7 @@ class SupervisorScreen(ConsoleScreen):
                 Text(inert(q.queue)),
                 _number(q.volume),
                 _number(q.unassigned, "yellow"),
-                Text(ago(found.now, q.oldest_waiting), justify="right"),
+                Text(elapsed(q.oldest_waiting, found.now), justify="right"),
                 _number(q.at_risk, "yellow"),
                 _number(q.breached, "bold red"),
                 Text(" ".join(f"{inert(k)}:{n}" for k, n in sorted(q.by_channel.items()))),
