@@ -11,6 +11,7 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from agentcli.tui.screens.ticket import TicketScreen
 from agentcli.tui.widgets.ticket_list import TicketList
 
 
@@ -37,6 +38,13 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
                 shown = f"(no screen: {error})"
             raise AssertionError(f"timed out waiting for {condition}; screen:\n{shown}")
         await pilot.pause(0.02)
+
+
+async def open_ticket(pilot: Pilot) -> None:
+    """Press enter on the list's cursor row and wait for the ticket view to settle."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, TicketScreen))
+    await settle(pilot)
 
 
 def visible_rows(app) -> list[str]:  # type: ignore[no-untyped-def]

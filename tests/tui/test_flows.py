@@ -21,7 +21,7 @@ from agentcli.tui.widgets.composer import Composer
 from agentcli.tui.widgets.panes import FilterBar
 from agentcli.tui.widgets.ticket_list import TicketList
 from tests.tui.conftest import AGENT, NOW
-from tests.tui.helpers import screen_text, settle, visible_rows, wait_for
+from tests.tui.helpers import open_ticket, screen_text, settle, visible_rows, wait_for
 from tests.wire_pages import customer_change, message_change, order_change, ticket_change
 
 SIZE = (150, 42)
@@ -54,9 +54,7 @@ async def test_filter_open_macro_missing_variable_send_shows_pending(make_app, s
         await settle(pilot)
         tickets = app.screen.query_one(TicketList)
         assert tickets.current() is not None and tickets.current().id == first
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
-        await settle(pilot)
+        await open_ticket(pilot)
         ticket = app.screen
         assert isinstance(ticket, TicketScreen) and ticket.ticket_id == first
         await pilot.press("r")
@@ -91,9 +89,7 @@ async def test_letter_keys_type_into_the_composer(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
-        await settle(pilot)
+        await open_ticket(pilot)
         await pilot.press("n")
         await pilot.press(*"jkasptzxq?:GJK")
         composer = app.screen.query_one(Composer)
@@ -258,9 +254,7 @@ async def test_markup_and_escapes_in_customer_text_show_inert(make_app, store_pa
         await pilot.pause(0.2)
         await settle(pilot)
         assert "[link=https://evil.example]click[/link]" in screen_text(app)  # preview pane
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
-        await settle(pilot)
+        await open_ticket(pilot)
         text = screen_text(app)
         assert "[link=https://evil.example]click[/link]" in text
         assert "␛[31mred␛[0m" in text and "\x1b" not in text
@@ -281,9 +275,7 @@ async def test_a_one_megabyte_message_does_not_freeze(make_app, store_path):
         app.screen.apply_filter(f"id:{ticket_id}")
         await settle(pilot)
         started = time.perf_counter()
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
-        await settle(pilot)
+        await open_ticket(pilot)
         assert "more characters not shown" in screen_text(app)
         assert time.perf_counter() - started < 5.0
         await pilot.press("j", "k", "escape")

@@ -15,7 +15,7 @@ from agentcli.tui.screens.ticket import TicketScreen
 from agentcli.tui.widgets.composer import Composer
 from agentcli.tui.widgets.panes import FilterBar
 from tests.tui.conftest import AGENT
-from tests.tui.helpers import burst, screen_text, settle, visible_rows, wait_for
+from tests.tui.helpers import burst, open_ticket, screen_text, settle, visible_rows, wait_for
 
 SIZE = (150, 42)
 pytestmark = pytest.mark.anyio
@@ -72,9 +72,7 @@ async def test_a_reply_typed_right_after_r_lands_in_the_composer(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
-        await settle(pilot)
+        await open_ticket(pilot)
         burst(pilot, "r", *"Hi jk", "ctrl+u", *"您好，退款")
         await settle(pilot)
         composer = app.screen.query_one(Composer)
@@ -111,9 +109,7 @@ async def test_a_macro_and_its_variable_typed_in_one_burst(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
-        await settle(pilot)
+        await open_ticket(pilot)
         await pilot.press("r", "ctrl+t")
         await wait_for(pilot, lambda: isinstance(app.screen, MacroPicker))
         # coupon-reissue (shortcut ;cpn) asks for vars.coupon_code; the rest is the reply.
