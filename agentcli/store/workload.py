@@ -5,7 +5,7 @@ Every figure must stay cheap at 1M tickets, so nothing here scans the tickets ta
 - at-risk and breached are index range counts on `tickets_by_assignee_sla(assignee, sla_due)`
   and `tickets_by_queue_sla(queue, sla_due)` (index-only, no row lookups);
 - oldest waiting and the channel mix are read from the unassigned, unresolved tickets only
-  (the `assignee = ''` range of `tickets_by_assignee_sla`): the queue's waiting line.
+  (the partial index `tickets_waiting`, index-only): the queue's waiting line.
 - last activity: `max(at)` per actor from `ticket_events` (index on actor, at) once that table
   exists; the store had no cheap source before it (messages have no author index), so the
   column stays empty until then rather than cost a scan of every message.
@@ -168,12 +168,13 @@ def board(db: Db, *, now: int | None = None) -> Board:
 def _waiting(conn: sqlite3.Connection) -> dict[str, tuple[int | None, dict[str, int]]]:
     """Per queue: the oldest unassigned unresolved ticket's created_at and their channel mix.
 
-    Driven by the `assignee = ''` range of tickets_by_assignee_sla (the `+` keeps the planner
-    from choosing the status index, which would visit every open ticket)."""
+    Read index-only from the partial index `tickets_waiting`, which holds exactly those
+    tickets; its WHERE must match the index's own, and the planner is told to use it (left to
+    itself it prefers the assignee index and visits every row)."""
     out: dict[str, tuple[int | None, dict[str, int]]] = {}
     for queue, channel, n, oldest in conn.execute(
         "SELECT queue, channel, count(*), min(created_at) FROM tickets INDEXED BY"
-        f" tickets_by_assignee_sla WHERE assignee = '' AND +status IN ({UNRESOLVED_SQL})"
+        f" tickets_waiting WHERE assignee = '' AND status IN ({UNRESOLVED_SQL})"
         " GROUP BY queue, channel"
     ):
         first, channels = out.get(queue, (None, {}))
