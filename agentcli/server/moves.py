@@ -19,17 +19,20 @@ took it from them; read from the audit trail, one index seek).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, select
+from sqlalchemy import Connection, bindparam, select, text
 
 from agentcli.domain.mutations import APPEND_ONLY, MutationType
 from agentcli.domain.vocabulary import AuthorKind
 from agentcli.server.schema import messages, ticket_events
 
+# (ticket id, the last message id the supervisor saw) -> an agent who wrote after it, or None.
+WroteSince = Callable[[int, int], str | None]
+
 # Built once: constructing a Core statement per mutation cost ~0.3 ms of a ~3 ms apply.
-# An agent's message after the one the supervisor saw (messages_by_ticket: one index seek).
+# The first agent message after the one the supervisor saw (messages_by_ticket: one seek).
 _AGENT_WROTE_SINCE = (
     select(messages.c.author)
     .where(
@@ -37,6 +40,7 @@ _AGENT_WROTE_SINCE = (
         messages.c.id > bindparam("seen"),
         messages.c.author_kind == str(AuthorKind.AGENT),
     )
+    .order_by(messages.c.id)
     .limit(1)
 )
 # Who held the ticket before its latest assignee change (the audit trail, by ticket).
@@ -49,9 +53,20 @@ _PREVIOUS_ASSIGNEE = (
     .order_by(ticket_events.c.id.desc())
     .limit(1)
 )
+# Checks per `agents_wrote_since` statement: 2 parameters each, far below either backend's cap.
+_CHECKS_PER_STATEMENT = 500
 
 
-def moved_on(conn: Connection, ticket: RowMapping, payload: dict[str, Any]) -> str | None:
+def seen_message(payload: Mapping[str, Any]) -> int | None:
+    """The last message the move's supervisor saw, when the move is checked against it."""
+    expect = payload.get("expect")
+    seen = expect.get("seen_message") if isinstance(expect, dict) else None
+    return seen if isinstance(seen, int) and not isinstance(seen, bool) else None
+
+
+def moved_on(
+    ticket: Mapping[str, Any], payload: dict[str, Any], wrote_since: WroteSince
+) -> str | None:
     """Why the move's expectation no longer holds, or None (no expectation, or it holds)."""
     expect = payload.get("expect")
     if not isinstance(expect, dict):
@@ -59,19 +74,50 @@ def moved_on(conn: Connection, ticket: RowMapping, payload: dict[str, Any]) -> s
     # Unassigned is NULL or '' depending on how the ticket was made (the demo seed writes '').
     if "assignee" in expect and (ticket["assignee"] or None) != (expect["assignee"] or None):
         return f"now assigned to {ticket['assignee'] or 'nobody'}"
-    seen = expect.get("seen_message")
-    if isinstance(seen, int) and not isinstance(seen, bool):
-        params = {"ticket_id": ticket["id"], "seen": seen}
-        author = conn.execute(_AGENT_WROTE_SINCE, params).scalar_one_or_none()
+    seen = seen_message(payload)
+    if seen is not None:
+        author = wrote_since(ticket["id"], seen)
         if author is not None:
             return f"{author} wrote on it since"
     return None
 
 
+def wrote_since_reader(conn: Connection) -> WroteSince:
+    """`WroteSince` reading each check when asked (one index seek)."""
+
+    def wrote_since(ticket_id: int, seen: int) -> str | None:
+        params = {"ticket_id": ticket_id, "seen": seen}
+        return conn.execute(_AGENT_WROTE_SINCE, params).scalar_one_or_none()
+
+    return wrote_since
+
+
+def agents_wrote_since(conn: Connection, checks: Iterable[tuple[int, int]]) -> WroteSince:
+    """`WroteSince` for a run's (ticket, seen) checks, read at once (the same seek per check,
+    one statement for up to 500): valid while no message is written after it.
+    """
+    pairs = list(dict.fromkeys(checks))
+    found: dict[tuple[int, int], str] = {}
+    for start in range(0, len(pairs), _CHECKS_PER_STATEMENT):
+        chunk = pairs[start : start + _CHECKS_PER_STATEMENT]
+        params: dict[str, int] = {}
+        for n, (ticket_id, seen) in enumerate(chunk):
+            params |= {f"t{n}": ticket_id, f"s{n}": seen}
+        rows = ", ".join(f"(:t{n}, :s{n})" for n in range(len(chunk)))
+        query = text(
+            f"WITH checks(ticket_id, seen) AS (VALUES {rows}) "
+            "SELECT ticket_id, seen, (SELECT m.author FROM messages m"
+            " WHERE m.ticket_id = checks.ticket_id AND m.id > checks.seen"
+            f" AND m.author_kind = '{AuthorKind.AGENT}' ORDER BY m.id LIMIT 1) FROM checks"
+        )
+        found |= {(t, s): a for t, s, a in conn.execute(query, params) if a is not None}
+    return lambda ticket_id, seen: found.get((ticket_id, seen))
+
+
 def wrote_while_theirs(
     conn: Connection,
     agent: Mapping[str, Any],
-    ticket: RowMapping,
+    ticket: Mapping[str, Any],
     kind: MutationType,
     base_version: int | None,
 ) -> bool:

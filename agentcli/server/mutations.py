@@ -18,7 +18,7 @@ from agentcli.domain.mutations import MutationType, Outcome, macros_problem
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
 from agentcli.server.audit import changed_events, event_values, insert_events, mutation_client
 from agentcli.server.changelog import append_change_list
-from agentcli.server.moves import moved_on, wrote_while_theirs
+from agentcli.server.moves import WroteSince, moved_on, wrote_since_reader, wrote_while_theirs
 from agentcli.server.permissions import mutation_forbidden
 from agentcli.server.records import insert_messages, message_values, write_ticket
 from agentcli.server.schema import agents
@@ -121,10 +121,15 @@ def _decide(
 
 
 def precheck(
-    conn: Connection, agent: Mapping[str, Any], mutation: Incoming, ticket: Mapping[str, Any] | None
+    conn: Connection,
+    agent: Mapping[str, Any],
+    mutation: Incoming,
+    ticket: Mapping[str, Any] | None,
+    wrote_since: WroteSince | None = None,
 ) -> dict[str, Any] | None:
     """The answer when the mutation cannot apply to the ticket as it stands (no such ticket,
     a conflict, not allowed), else None: what every mutation is checked against first.
+    `wrote_since` answers a move's check on later agent messages (default: read when asked).
     """
     if ticket is None:
         reason = f"unknown ticket {mutation.ticket_id}"
@@ -134,7 +139,7 @@ def precheck(
     # changed it", with the new state, not a bare "forbidden"). Nothing leaks: every agent
     # reads every ticket in the change feed, and a re-applied change is checked again.
     # A supervisor's move also conflicts when the ticket moved on since (agentcli.server.moves).
-    moved = moved_on(conn, ticket, mutation.payload)
+    moved = moved_on(ticket, mutation.payload, wrote_since or wrote_since_reader(conn))
     if moved or _conflicts(ticket, mutation):
         return answer(
             mutation,
@@ -293,19 +298,26 @@ def _set_priority(
     return {"priority": str(Priority(_text(m.payload, "priority")))}, {}
 
 
-def _assign(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
-    assignee = m.payload.get("assignee")
+def _move(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
+    def active(login: str) -> bool:
+        return bool(conn.execute(_AGENT_ACTIVE, {"login": login}).scalar_one_or_none())
+
+    return move_changes(m, active), {}
+
+
+def move_changes(mutation: Incoming, active: Callable[[str], bool]) -> dict[str, Any]:
+    """A move's (`assign`, `set-queue`) ticket changes; raises one of INVALID when it can never
+    apply. `active` says whether a login is an active agent (asked only for an assign).
+    """
+    if mutation.type is MutationType.SET_QUEUE:
+        return {"queue": _text(mutation.payload, "queue")}
+    assignee = mutation.payload.get("assignee")
     if assignee is not None:
         if not isinstance(assignee, str):
             raise Rejected("payload.assignee must be a login or null")
-        active = conn.execute(_AGENT_ACTIVE, {"login": assignee}).scalar_one_or_none()
-        if not active:
+        if not active(assignee):
             raise Rejected(f"no active agent {assignee!r}")
-    return {"assignee": assignee}, {}
-
-
-def _set_queue(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
-    return {"queue": _text(m.payload, "queue")}, {}
+    return {"assignee": assignee}
 
 
 def _tag(conn: Connection, agent: Any, ticket: RowMapping, m: Incoming, log: Log) -> Changes:
@@ -346,8 +358,8 @@ _APPLY: dict[MutationType, Callable[..., Changes]] = {
     MutationType.NOTE: _message,
     MutationType.SET_STATUS: _set_status,
     MutationType.SET_PRIORITY: _set_priority,
-    MutationType.ASSIGN: _assign,
-    MutationType.SET_QUEUE: _set_queue,
+    MutationType.ASSIGN: _move,
+    MutationType.SET_QUEUE: _move,
     MutationType.TAG: _tag,
     MutationType.SET_CASE: _set_case,
     MutationType.SNOOZE: _snooze,

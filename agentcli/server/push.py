@@ -1,8 +1,8 @@
 """Settling a pushed batch: each mutation exactly once per client id, in the order sent.
 
 A batch runs in one write transaction (one commit, consecutive seqs). Runs of fresh replies
-and notes are written set-based (agentcli.server.message_run); every other mutation runs
-alone in a savepoint, so an unexpected database error undoes only that mutation. Every
+and notes (agentcli.server.message_run) and of moves (agentcli.server.move_run) are written
+set-based; every other mutation runs alone. Every
 settled answer is recorded under the client's id, so a retried push gets the original answer
 and no second effect.
 """
@@ -19,11 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.mutations import Outcome
+from agentcli.server import message_run, move_run
 from agentcli.server.changelog import last_seq
 from agentcli.server.db import savepoint, write_tx
-from agentcli.server.message_run import apply_run, run_from
 from agentcli.server.mutations import AfterApply, Incoming, answer, settle
 from agentcli.server.records import lock_tickets
+from agentcli.server.runs import RunKind, apply_run
 from agentcli.server.schema import applied_mutations
 
 # Built once: per-mutation statement construction was most of the cost of a push.
@@ -31,6 +32,8 @@ _SEEN = select(applied_mutations.c.client_id, applied_mutations.c.result).where(
     applied_mutations.c.client_id.in_(bindparam("ids", expanding=True))
 )
 _RECORD = applied_mutations.insert()
+# The kinds of run settled set-based: what a run is, and how its mutations are decided.
+_RUNS: tuple[RunKind, ...] = (message_run, move_run)
 
 
 def apply_batch(
@@ -76,8 +79,8 @@ def _settle_batch(
         settling = _Settling(conn, agent, after_apply, user_agent, careful, seen, dict(tickets))
         start = 0
         while start < len(batch):
-            run = run_from(batch, start, seen)
-            if len(run) < 2 or not settling.run(run):
+            run, kind = _run_from(batch, start, seen)
+            if kind is None or len(run) < 2 or not settling.run(run, kind):
                 # One at a time; also a run whose set-based write hit a database error, so
                 # each of its mutations gets exactly the answer it gets alone.
                 for mutation in run or batch[start : start + 1]:
@@ -91,6 +94,16 @@ def _settle_batch(
         # Read under the writer lock: exactly this batch's last entry.
         top = last_seq(conn) if settling.logged else None
     return settling.results, top
+
+
+def _run_from(
+    batch: list[Incoming], start: int, seen: Mapping[str, str]
+) -> tuple[list[Incoming], RunKind | None]:
+    """The run starting at `start` and its kind, or ([], None): no run starts there."""
+    for kind in _RUNS:
+        if run := kind.run_from(batch, start, seen):
+            return run, kind
+    return [], None
 
 
 @dataclass
@@ -127,17 +140,18 @@ class _Settling:
             return
         self._keep(mutation, result, recorded, updated)
 
-    def run(self, run: list[Incoming]) -> bool:
-        """Settle a run of fresh replies and notes set-based; False (nothing settled, nothing
-        written) when the database refused its writes, in careful mode.
+    def run(self, run: list[Incoming], kind: RunKind) -> bool:
+        """Settle a run set-based; False (nothing settled,
+        nothing written) when the database refused its writes, in careful mode.
         """
         settled = apply_run(
             self.conn,
-            self.agent,
             run,
+            kind.decider(self.conn, self.agent, run),
             self.tickets,
             self.after_apply,
             self.user_agent,
+            self.agent,
             careful=self.careful,
         )
         if settled is None:
