@@ -23,6 +23,7 @@ from agentcli.server.app import create_app
 from agentcli.server.db import open_engine, write_tx
 from agentcli.server.records import create_customer, create_ticket
 from agentcli.server.runner import ThreadedServer, start_in_thread
+from tests.server import differential
 
 PG_ENV = "AGENTCLI_TEST_PG"
 
@@ -117,3 +118,33 @@ def live(engine: Engine) -> Iterator[Live]:
     server = start_in_thread(create_app(engine))
     yield Live(engine, server, tokens)
     server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
+    """Two empty stores on one backend, for differential tests (tests/server/differential.py)."""
+    if request.param == "sqlite":
+        urls = [str(tmp_path / "a.db"), str(tmp_path / "b.db")]
+    else:
+        admin, template = pg_admin_url(), request.getfixturevalue("pg_template")
+        names = [f"acli_test_{uuid.uuid4().hex[:12]}" for _ in range(2)]
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        urls = [admin.rsplit("/", 1)[0] + "/" + name for name in names]
+    engines = [open_engine(url) for url in urls]
+    yield engines[0], engines[1]
+    for engine in engines:
+        engine.dispose()
+    if request.param == "postgres":
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One clock for both stores of `two_stores`."""
+    for module in ("mutations", "push", "records", "changelog", "mail_out", "sla", "auth"):
+        monkeypatch.setattr(f"agentcli.server.{module}.now_epoch", lambda: differential.NOW)
+    yield

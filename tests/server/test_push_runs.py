@@ -9,41 +9,26 @@ on one reply checks that a refused run falls back to one mutation at a time.
 from __future__ import annotations
 
 import functools
-import json
-import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, RowMapping, select
 
 from agentcli.domain.mutations import MutationType
 from agentcli.domain.vocabulary import Channel, Role, Status
 from agentcli.server import auth
-from agentcli.server.db import open_engine, read_tx, write_tx
+from agentcli.server.db import write_tx
 from agentcli.server.mail_out import MailSettings, queue_reply
 from agentcli.server.mutations import Incoming
 from agentcli.server.push import apply_batch
 from agentcli.server.records import create_customer, create_ticket
-from agentcli.server.schema import (
-    agents,
-    applied_mutations,
-    change_log,
-    mail_outbox,
-    messages,
-    ticket_events,
-    tickets,
-)
+from agentcli.server.schema import agents, messages
 from agentcli.server.workflow import Workflow
-from tests.server.conftest import pg_admin_url
+from tests.server.differential import NOW, dump, renumbered
 from tests.server.test_sla_and_assignment import POLICY
 
-NOW = 1_790_000_000
 SETTINGS = MailSettings("127.0.0.1", 2525, mail_from="help@shop.example")
-TABLES = [tickets, messages, change_log, ticket_events, applied_mutations, mail_outbox]
 
 
 class Desk(Workflow):
@@ -63,35 +48,6 @@ class Desk(Workflow):
 def _agent(login: str) -> dict[str, Any]:
     return {"login": login, "name": login, "role": "agent", "token_hash": uuid.uuid4().hex * 2,
             "created_at": NOW}  # fmt: skip
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
-    if request.param == "sqlite":
-        urls = [str(tmp_path / "a.db"), str(tmp_path / "b.db")]
-    else:
-        admin, template = pg_admin_url(), request.getfixturevalue("pg_template")
-        names = [f"acli_test_{uuid.uuid4().hex[:12]}" for _ in range(2)]
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for name in names:
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        urls = [admin.rsplit("/", 1)[0] + "/" + name for name in names]
-    engines = [open_engine(url) for url in urls]
-    yield engines[0], engines[1]
-    for engine in engines:
-        engine.dispose()
-    if request.param == "postgres":
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for name in names:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """One clock and predictable Message-IDs for both stores."""
-    for module in ("mutations", "push", "records", "changelog", "mail_out", "sla", "auth"):
-        monkeypatch.setattr(f"agentcli.server.{module}.now_epoch", lambda: NOW)
-    yield
 
 
 def _store(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
@@ -154,15 +110,6 @@ def _batches(boom: bool) -> list[tuple[str, list[Incoming]]]:
     return [("sup", [earlier]), ("sup", sup), ("olena", olena)]
 
 
-def _dump(engine: Engine) -> dict[str, list[dict[str, Any]]]:
-    with read_tx(engine) as conn:
-        return {
-            table.name: [dict(r) for r in conn.execute(select(table).order_by(*table.primary_key))
-                         .mappings()]
-            for table in TABLES
-        }  # fmt: skip
-
-
 def _settle_both(
     stores: tuple[Engine, Engine], batches: list[tuple[str, list[Incoming]]], monkeypatch: Any
 ) -> list[tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]]:
@@ -177,7 +124,7 @@ def _settle_both(
             pushes = [batch] if engine is stores[0] else [[mutation] for mutation in batch]
             for push in pushes:
                 answers += apply_batch(engine, people[login], push, workflow, "agentcli/test")[0]
-        out.append((answers, _dump(engine)))
+        out.append((answers, dump(engine)))
     return out
 
 
@@ -200,49 +147,4 @@ def test_a_run_the_database_refuses_settles_one_at_a_time(
     refused = next(a for a in batched[0] if a["client_id"] == boom)
     assert refused["outcome"] == "rejected" and refused["reason"].startswith("invalid:")
     # Only the ids differ on PostgreSQL: the undone run's inserts used up sequence values.
-    assert _renumbered(*batched) == _renumbered(*alone)
-
-
-def _renumbered(answers: list[dict[str, Any]], dump: dict[str, list[dict[str, Any]]]) -> Any:
-    """Answers and tables with message and event ids, seqs and outbox ids replaced by their
-    rank, wherever they appear.
-    """
-    rank = {
-        table: {old: new for new, old in enumerate(sorted(row[key] for row in dump[table]), 1)}
-        for table, key in (("messages", "id"), ("ticket_events", "id"), ("change_log", "seq"),
-                           ("mail_outbox", "id"))
-    }  # fmt: skip
-    message, event, seq = rank["messages"], rank["ticket_events"], rank["change_log"]
-
-    def fix_answer(a: dict[str, Any]) -> dict[str, Any]:
-        return a | {k: rank[t][a[k]] for k, t in (("seq", "change_log"), ("message_id", "messages"))
-                    if a.get(k) is not None}  # fmt: skip
-
-    def fix_event(e: dict[str, Any]) -> dict[str, Any]:
-        new = str(message[int(e["new"])]) if e["field"] in ("reply", "note") else e["new"]
-        return e | {"id": event[e["id"]], "new": new}
-
-    def fix_mail_ids(text: str | None) -> str | None:
-        return text and re.sub(r"\.m(\d+)\.", lambda m: f".m{message[int(m[1])]}.", text)
-
-    def fix_change(c: dict[str, Any]) -> dict[str, Any]:
-        data, entity = json.loads(c["payload"]), c["entity_id"]
-        if c["kind"] == "message":
-            data["id"] = message[data["id"]]
-        elif c["kind"] == "event":
-            data = fix_event(data)
-        if c["kind"] in ("message", "event"):
-            entity = str(data["id"])
-        return c | {"seq": seq[c["seq"]], "entity_id": entity, "payload": data}
-
-    return (
-        [fix_answer(a) for a in answers],
-        dump["tickets"],
-        [m | {"id": message[m["id"]]} for m in dump["messages"]],
-        [fix_event(e) for e in dump["ticket_events"]],
-        [fix_change(c) for c in dump["change_log"]],
-        [r | {"result": fix_answer(json.loads(r["result"]))} for r in dump["applied_mutations"]],
-        [o | {"id": rank["mail_outbox"][o["id"]], "message_id": message[o["message_id"]]}
-         | {k: fix_mail_ids(o[k]) for k in ("rfc_message_id", "in_reply_to", "refs")}
-         for o in dump["mail_outbox"]],
-    )  # fmt: skip
+    assert renumbered(*batched) == renumbered(*alone)
