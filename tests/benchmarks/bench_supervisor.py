@@ -1,7 +1,7 @@
 """Supervisor board and bulk reassignment benchmarks.
 
     python tests/benchmarks/bench_supervisor.py --db PATH [--runs 20] [--tickets 20000]
-        [--moves 5000] [--skip-push]
+        [--moves 5000] [--skip-push | --skip-board]
 
 1. board at 1M tickets (the store at PATH, e.g. `agentcli --db PATH seed --tickets 1000000`):
    - open: a fresh connection's first `workload.board()` (what opening the screen reads);
@@ -219,15 +219,19 @@ def bench_push(tickets: int, moves: int, server_db: str | None = None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="a seeded 1M-ticket store")
+    parser.add_argument("--db", type=Path, help="a seeded 1M-ticket store (for the board)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--tickets", type=int, default=20_000, help="server demo tickets")
     parser.add_argument("--moves", type=int, default=5_000)
     parser.add_argument("--skip-push", action="store_true")
+    parser.add_argument("--skip-board", action="store_true", help="only the bulk reassignment")
     args = parser.parse_args()
+    if not args.skip_board and args.db is None:
+        parser.error("--db is required unless --skip-board")
     print(f"{os.cpu_count()} CPUs, {load()}")
-    bench_board(args.db, args.runs)
-    bench_console(args.db, max(4, args.runs // 2))
+    if not args.skip_board:
+        bench_board(args.db, args.runs)
+        bench_console(args.db, max(4, args.runs // 2))
     if not args.skip_push:
         bench_push(args.tickets, args.moves)
         if admin := os.environ.get("AGENTCLI_TEST_PG"):
