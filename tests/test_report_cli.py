@@ -135,3 +135,23 @@ def test_bad_options_are_clear_click_errors(
     done = run(store, *args)
     assert done.returncode == 2
     assert message in done.stderr and done.stdout == ""
+
+
+def test_a_report_that_computes_many_tickets_says_so_once(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from agentcli.cli import report_cmd
+    from agentcli.cli.main import main
+
+    monkeypatch.setattr(report_cmd, "ANNOUNCE_MIN_TICKETS", 2)
+    policy = str(store.parent / "policy.toml")
+    args = ["--db", str(store), "report", "--sla-policy", policy, "--now", NOW, "--format", "json"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.stderr
+    assert "computing the figures of 3 tickets" in first.stderr
+    assert json.loads(first.stdout)["total"]["tickets"] == 3
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0 and again.stderr == ""
+    assert json.loads(again.stdout) == json.loads(first.stdout)

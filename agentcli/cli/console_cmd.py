@@ -27,11 +27,12 @@ def console(obj: CliContext, lang: str | None, agent: str | None) -> None:
         obj.db_path,
         agent=agent,
         lang=lang or os.environ.get("AGENTCLI_LANG", "en"),
-        sla_policy=_shipped_policy,
+        sla_policy=shipped_policy,
+        warm_metrics=True,
     )
 
 
-def _shipped_policy() -> SlaConfig:
+def shipped_policy() -> SlaConfig:
     """The SLA policy `agentcli serve` ships, for the metrics charts (imported on use only)."""
     from agentcli.server.sla_file import load_config
 

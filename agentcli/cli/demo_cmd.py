@@ -77,9 +77,16 @@ def demo(
         if print_only or not sys.stdout.isatty():
             _print_inbox(store_path, agent)
         else:
+            from agentcli.cli.console_cmd import shipped_policy
             from agentcli.tui import run_console
 
-            run_console(store_path, agent=agent, lang=lang or os.environ.get("AGENTCLI_LANG", "en"))
+            run_console(
+                store_path,
+                agent=agent,
+                lang=lang or os.environ.get("AGENTCLI_LANG", "en"),
+                sla_policy=shipped_policy,
+                warm_metrics=True,
+            )
     finally:
         server.stop()
         engine.dispose()

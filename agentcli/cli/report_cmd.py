@@ -27,6 +27,8 @@ from agentcli.domain.sla_policy import TARGETS, PolicyError
 from agentcli.store.metrics import GROUPS, Report, report
 
 ALL = "(all)"
+# Say so on stderr when a report computes at least this many tickets (over a second's work).
+ANNOUNCE_MIN_TICKETS = 20_000
 # Raw columns (CSV / JSON rows), after the group column.
 COLUMNS = (
     "tickets",
@@ -168,7 +170,9 @@ def report_command(
     except (PolicyError, OSError) as error:
         fail(str(error))
     end = now_epoch() if now is None else int(now.replace(tzinfo=now.tzinfo or UTC).timestamp())
-    result = report(obj.db, config, by=by, start=end - period, end=end + 1, now=end)
+    result = report(
+        obj.db, config, by=by, start=end - period, end=end + 1, now=end, on_compute=_announce
+    )
     rows = _rows(result)
     if fmt == "json":
         print_json(
@@ -185,6 +189,16 @@ def report_command(
         print_csv([{by: key, **values} for key, values in rows], [by, *COLUMNS])
     else:
         _print_table(by, rows)
+
+
+def _announce(tickets: int) -> None:
+    """Say why this report takes longer: the first one over a period computes each ticket."""
+    if tickets >= ANNOUNCE_MIN_TICKETS:
+        click.echo(
+            f"computing the figures of {tickets:,} tickets; they are kept, so the next report"
+            " recomputes only what changed",
+            err=True,
+        )
 
 
 def _print_table(by: str, rows: list[tuple[str, dict[str, Any]]]) -> None:

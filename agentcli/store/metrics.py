@@ -20,7 +20,7 @@ import json
 import sqlite3
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -205,9 +205,17 @@ def _ensure_cache(conn: sqlite3.Connection) -> None:
         _set_meta(conn, "schema", METRICS_VERSION)
 
 
-def refresh(db: Db, config: SlaConfig, start: int, end: int, now: int, clock: BusinessClock) -> int:
+def refresh(
+    db: Db,
+    config: SlaConfig,
+    start: int,
+    end: int,
+    now: int,
+    clock: BusinessClock,
+    on_compute: Callable[[int], None] | None = None,
+) -> int:
     """Bring the cached figures of tickets created in [start, end) up to date; return how
-    many were recomputed.
+    many were recomputed (`on_compute` hears that number before the work starts).
 
     Computing is done outside any write transaction and stored WRITE_CHUNK tickets at a time,
     so a cold report over 100,000s of tickets never holds the store's write lock for long
@@ -240,6 +248,8 @@ def refresh(db: Db, config: SlaConfig, start: int, end: int, now: int, clock: Bu
             (start, end, now),
         )
     ]
+    if on_compute is not None and stale:
+        on_compute(len(stale))
     for first in range(0, len(stale), WRITE_CHUNK):
         rows = list(_compute(conn, config, stale[first : first + WRITE_CHUNK], now, clock))
         with _writing(conn):
@@ -332,11 +342,20 @@ def _ints(text: str | None) -> list[int]:
     return list(map(int, text.split(","))) if text else []
 
 
-def report(db: Db, config: SlaConfig, *, by: str, start: int, end: int, now: int) -> Report:
+def report(
+    db: Db,
+    config: SlaConfig,
+    *,
+    by: str,
+    start: int,
+    end: int,
+    now: int,
+    on_compute: Callable[[int], None] | None = None,
+) -> Report:
     """Figures for tickets created in [start, end), grouped `by` one of GROUPS."""
     column = GROUPS[by]
     clock = business_clock(config, start, now)
-    recomputed = refresh(db, config, start, end, now, clock)
+    recomputed = refresh(db, config, start, end, now, clock, on_compute)
     sql = f"""
         SELECT {column}, count(*), group_concat(first_reply), group_concat(next_replies),
             group_concat(resolution), count(first_reply_met), sum(first_reply_met),

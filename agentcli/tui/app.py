@@ -30,6 +30,7 @@ from agentcli.tui.i18n import Translator
 from agentcli.tui.keymap import APP_BINDINGS, load_keymap
 from agentcli.tui.keyorder import KeyRoutes
 from agentcli.tui.messages import LibraryReady, Queued, StatusSnapshot, SyncCycle
+from agentcli.tui.metrics_warmer import MetricsWarmer
 from agentcli.tui.screens.base import ConsoleScreen
 from agentcli.tui.screens.inbox import InboxScreen
 from agentcli.tui.syncstatus import SyncStatus
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from agentcli.tui.screens.ticket import TicketScreen
 
 STATUS_INTERVAL = 1.0
+# Seconds after start before the first metrics warm-up (see agentcli.tui.metrics_warmer).
+WARM_METRICS_AFTER = 10.0
 
 
 __all__ = ["ConsoleApp", "LocalOnly", "SyncStatus", "SyncStatusSource", "run_console"]
@@ -101,6 +104,7 @@ class ConsoleApp(App[None]):
         live: LiveSync | None = None,
         auto_live: bool = False,
         sla_policy: Callable[[], SlaConfig] | None = None,
+        metrics_warmer: MetricsWarmer | None = None,
     ) -> None:
         super().__init__()
         # Scroll animations made 20 page-ups take 17 s (DESIGN.md): off unless asked for.
@@ -116,6 +120,7 @@ class ConsoleApp(App[None]):
         self.library = library
         # Reads the SLA policy for the metrics charts (called in their worker, on use only).
         self.sla_policy = sla_policy
+        self.metrics_warmer = metrics_warmer
         self.macro_index: MacroIndex | None = None
         self.renderer: Renderer | None = None
         self.glossary: Glossary | None = None
@@ -151,6 +156,9 @@ class ConsoleApp(App[None]):
             self.call_after_refresh(self._start_live)
         elif self.auto_live:
             self.call_after_refresh(self._find_live)
+        if self.metrics_warmer is not None:
+            # Later than start-up's own work (first paint, library, sync's first pull).
+            self.set_timer(WARM_METRICS_AFTER, self.metrics_warmer.poke)
 
     @work(thread=True, group="live")
     def _find_live(self) -> None:
@@ -180,6 +188,8 @@ class ConsoleApp(App[None]):
         if self.live is not None:
             self.live.listener = None
             self.live.stop()
+        if self.metrics_warmer is not None:
+            self.metrics_warmer.stop()
         self.store.close_all()
 
     async def on_event(self, event: events.Event) -> None:
@@ -310,6 +320,8 @@ class ConsoleApp(App[None]):
                     screen.after_sync()
                 elif isinstance(screen, TicketScreen):
                     screen.after_change()
+        if message.pulled and self.metrics_warmer is not None:
+            self.metrics_warmer.poke()
         # The supervisor board also shows presence: it re-reads after every cycle and event.
         for screen in self.screen_stack:
             if screen.id == "supervisor":
@@ -489,10 +501,13 @@ def run_console(
     sync_status: SyncStatusSource | None = None,
     live: bool = True,
     sla_policy: Callable[[], SlaConfig] | None = None,
+    warm_metrics: bool = False,
 ) -> None:
     """Open the console on the store at `db_path` (blocks until the agent quits).
 
-    With `live` and a login for this store's server, sync runs in the background."""
+    With `live` and a login for this store's server, sync runs in the background. With
+    `warm_metrics`, `agentcli report` keeps the metrics cache warm in the background (it
+    uses the shipped SLA policy, so `sla_policy` should be that one too)."""
     if agent is None and live:
         agent = _logged_in_agent(db_path)
     ConsoleApp(
@@ -502,6 +517,7 @@ def run_console(
         sync_status=sync_status,
         auto_live=live,
         sla_policy=sla_policy,
+        metrics_warmer=MetricsWarmer(db_path) if warm_metrics else None,
     ).run()
 
 
