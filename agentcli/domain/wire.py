@@ -78,6 +78,7 @@ def _enum(kind: type) -> Check:
             return known[value]
         return str(kind(_str(value)))
 
+    check.values = tuple(known)  # type: ignore[attr-defined]  # read by wire_decode
     return check
 
 
@@ -85,7 +86,7 @@ def _optional(check: Check) -> Check:
     def optional(value: Any) -> Any:
         return None if value is None else check(value)
 
-    optional.inner = check  # type: ignore[attr-defined]  # read by _compile_checker
+    optional.inner = check  # type: ignore[attr-defined]  # read by _compile_checker, wire_decode
     return optional
 
 

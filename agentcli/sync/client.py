@@ -2,7 +2,7 @@
 
 A server answer is untrusted input. Shapes are checked here (a page is an object with a list,
 an integer cursor and a flag; a push answer names exactly the mutations sent); the changes
-themselves are checked whole by agentcli.domain.wire when the page is applied. Failures are
+themselves are checked whole too, before anything is applied (checked_changes). Failures are
 raised as SyncError subclasses that say whether a retry can help.
 """
 
@@ -22,6 +22,8 @@ import httpx
 
 from agentcli import __version__
 from agentcli.domain.mutations import Mutation, Outcome
+from agentcli.domain.wire_decode import decode_page
+from agentcli.store.changes import CheckedPage, check_page
 
 API = "/api/v1"
 # The server records it with each mutation in the ticket's audit trail.
@@ -176,19 +178,12 @@ class Client:
         return body
 
     def changes(self, after: int, limit: int) -> Page:
-        body = self._json("GET", "/changes", params={"after": after, "limit": limit})
-        if not isinstance(body, dict):
-            raise ProtocolError("/changes: expected an object")
-        changes, cursor, more = body.get("changes"), body.get("next"), body.get("more")
-        if not isinstance(changes, list):
-            raise ProtocolError("/changes: `changes` is not a list")
-        if not _is_int(cursor):
-            raise ProtocolError("/changes: `next` is not an integer")
-        if not isinstance(more, bool):
-            raise ProtocolError("/changes: `more` is not true/false")
-        if more and not changes:
-            raise ProtocolError("/changes: an empty page that claims more (would loop)")
-        return Page(changes, cursor, more)
+        return _page(self._json("GET", "/changes", params={"after": after, "limit": limit}))
+
+    def checked_changes(self, after: int, limit: int) -> tuple[CheckedPage, bool]:
+        """The page after cursor `after` checked whole, and whether more follow (check_body)."""
+        params = {"after": after, "limit": limit}
+        return check_body(self._content("GET", "/changes", params=params), after=after)
 
     def push(self, mutations: list[Mutation]) -> list[PushResult]:
         sent = [
@@ -287,15 +282,15 @@ class Client:
     # --- plumbing ----------------------------------------------------------------------
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return _decode(method, path, self._content(method, path, **kwargs))
+
+    def _content(self, method: str, path: str, **kwargs: Any) -> bytes:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
             raise TransportError(f"{method} {path}: {_describe(error)}") from None
         self._check_status(response)
-        try:
-            return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ProtocolError(f"{method} {path}: malformed JSON ({error})") from None
+        return response.content
 
     @staticmethod
     def _check_status(response: httpx.Response) -> None:
@@ -315,6 +310,41 @@ class Client:
         if status >= 500:
             raise ServerError(f"{where}: {status} {detail}")
         raise RequestError(f"{where}: {status} {detail}")
+
+
+def _decode(method: str, path: str, content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ProtocolError(f"{method} {path}: malformed JSON ({error})") from None
+
+
+def _page(body: Any) -> Page:
+    if not isinstance(body, dict):
+        raise ProtocolError("/changes: expected an object")
+    changes, cursor, more = body.get("changes"), body.get("next"), body.get("more")
+    if not isinstance(changes, list):
+        raise ProtocolError("/changes: `changes` is not a list")
+    if not _is_int(cursor):
+        raise ProtocolError("/changes: `next` is not an integer")
+    if not isinstance(more, bool):
+        raise ProtocolError("/changes: `more` is not true/false")
+    if more and not changes:
+        raise ProtocolError("/changes: an empty page that claims more (would loop)")
+    return Page(changes, cursor, more)
+
+
+def check_body(content: bytes, *, after: int) -> tuple[CheckedPage, bool]:
+    """A /changes answer following cursor `after`, checked whole (store.changes.check_page),
+    and whether more follow. A well-formed page is decoded and checked in one pass
+    (wire_decode); any other goes the step-by-step way, which raises the ProtocolError or
+    WireError naming its problem."""
+    fast = decode_page(content, after=after)
+    if fast is not None:
+        changes, cursor, more = fast
+        return CheckedPage(after, cursor, changes), more
+    page = _page(_decode("GET", "/changes", content))
+    return check_page(page.changes, page.next, after=after), page.more
 
 
 def _event_data(data: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from operator import attrgetter
 import sqlite_utils
 
 from agentcli.domain.wire import WireError
-from agentcli.store.changes import CheckedPage, apply_checked, check_page, read_cursor
+from agentcli.store.changes import CheckedPage, apply_checked, read_cursor
 from agentcli.store.db import transaction
 from agentcli.store.outbox import mutation_of, note_attempt, push_batch, queued_count, settle_in
 from agentcli.sync.client import Client, ProtocolError, RateLimited, SyncError
@@ -232,11 +232,10 @@ class Engine:
         try:
             cursor = after
             while not stop.is_set():
-                page = self.client.changes(cursor, self.config.page_size)
-                checked = check_page(page.changes, page.next, after=cursor)
-                if not put(_Fetched(checked, page.more)) or not page.more:
+                checked, more = self.client.checked_changes(cursor, self.config.page_size)
+                if not put(_Fetched(checked, more)) or not more:
                     break
-                cursor = page.next
+                cursor = checked.next
             put(None)
         except BaseException as error:  # handed to the applying thread, which raises it
             put(error)

@@ -5,6 +5,7 @@ SQLite's JSON functions arrives intact."""
 
 from __future__ import annotations
 
+import json
 import queue
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,9 @@ from typing import Any
 import pytest
 
 from agentcli.domain.wire import WireError
-from agentcli.store.changes import apply_checked, apply_page, check_page, read_cursor
+from agentcli.store.changes import CheckedPage, apply_checked, apply_page, check_page, read_cursor
 from agentcli.store.db import open_store
-from agentcli.sync.client import Page, TransportError
+from agentcli.sync.client import Page, TransportError, check_body
 from agentcli.sync.engine import PAGES_AHEAD, Engine, SyncConfig, _Fetched, _take
 from tests.wire_pages import message_change, starter_page, ticket_change
 
@@ -32,11 +33,13 @@ class PagedClient:
         self.fail_after = fail_after
         self.asked: list[int] = []
 
-    def changes(self, after: int, limit: int) -> Page:
+    def checked_changes(self, after: int, limit: int) -> tuple[CheckedPage, bool]:
         self.asked.append(after)
         if after == self.fail_after:
             raise TransportError("connection reset")
-        return self.by_after[after]
+        page = self.by_after[after]
+        body = {"changes": page.changes, "next": page.next, "more": page.more}
+        return check_body(json.dumps(body).encode(), after=after)
 
 
 def _pages(count: int) -> list[list[dict[str, Any]]]:
