@@ -21,6 +21,7 @@ from agentcli.demo.generator import (
     generate,
 )
 from agentcli.demo.macro_uses import EVENT_COLUMNS, macro_event_rows
+from agentcli.demo.ticket_history import ticket_history_rows
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.vocabulary import Priority
 from agentcli.server.auth import hash_token, new_token
@@ -79,7 +80,7 @@ def seed_demo(engine: Engine, ticket_count: int = 2000, seed: int = 0) -> str:
                         (min(ids), max(ids)),
                         now_epoch(),
                     )
-            _seed_macro_uses(conn, batch.tickets)
+            _seed_events(conn, batch.tickets)
             n_messages += len(batch.messages)
         if is_postgres(conn):
             _advance_sequences(conn)
@@ -87,10 +88,11 @@ def seed_demo(engine: Engine, ticket_count: int = 2000, seed: int = 0) -> str:
     return "\n".join(lines)
 
 
-def _seed_macro_uses(conn: Connection, ticket_rows: list[tuple[Any, ...]]) -> None:
-    """The macros agents used on the batch's solved tickets, as audit events in the change
-    feed (after their tickets), so the demo's `macro suggest` ranks by use."""
-    rows = macro_event_rows(ticket_rows)
+def _seed_events(conn: Connection, ticket_rows: list[tuple[Any, ...]]) -> None:
+    """The batch's audit trail, in the change feed after its tickets: status changes and
+    ratings (the demo's metrics: resolution, reopens, CSAT) and the macros agents used on
+    solved tickets (so the demo's `macro suggest` ranks by use)."""
+    rows = ticket_history_rows(ticket_rows) + macro_event_rows(ticket_rows)
     if not rows:
         return
     last = select(func.coalesce(func.max(ticket_events.c.id), 0))
