@@ -1,10 +1,10 @@
 """Settling a pushed batch: each mutation exactly once per client id, in the order sent.
 
 A batch runs in one write transaction (one commit, consecutive seqs). Runs of fresh replies
-and notes (agentcli.server.message_run) and of moves (agentcli.server.move_run) are written
-set-based; every other mutation runs alone. Every
-settled answer is recorded under the client's id, so a retried push gets the original answer
-and no second effect.
+and notes (agentcli.server.message_run) and of moves (agentcli.server.move_run) are settled
+set-based (agentcli.server.runs); every other mutation settles alone. Every settled answer is
+recorded under the client's id, so a retried push gets the original answer and no second
+effect.
 """
 
 from __future__ import annotations
@@ -141,17 +141,17 @@ class _Settling:
         self._keep(mutation, result, recorded, updated)
 
     def run(self, run: list[Incoming], kind: RunKind) -> bool:
-        """Settle a run set-based; False (nothing settled,
-        nothing written) when the database refused its writes, in careful mode.
+        """Settle a run set-based; False (nothing settled, nothing written) when the database
+        refused its writes, in careful mode.
         """
         settled = apply_run(
             self.conn,
+            self.agent,
             run,
             kind.decider(self.conn, self.agent, run),
             self.tickets,
             self.after_apply,
             self.user_agent,
-            self.agent,
             careful=self.careful,
         )
         if settled is None:

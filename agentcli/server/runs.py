@@ -69,12 +69,12 @@ class _Applied:
 
 def apply_run(
     conn: Connection,
+    agent: Mapping[str, Any],
     run: list[Incoming],
     decide: Decide,
     tickets: Mapping[int, Mapping[str, Any]],
     after_apply: AfterApply | None,
     user_agent: str | None,
-    agent: Mapping[str, Any],
     *,
     careful: bool = True,
 ) -> list[Settled] | None:
