@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import sqlite_utils
 from sqlalchemy import Engine
 
 from agentcli.demo.generator import TICKET_COLUMNS, generate
@@ -22,6 +23,19 @@ from agentcli.sync.client import Client
 from agentcli.sync.engine import Engine as SyncEngine
 
 NOW = 1_750_000_000
+
+
+def synced_client(engine: Engine, path: Path) -> sqlite_utils.Database:
+    """A client store at `path` after one sync with a real server on `engine`."""
+    token = auth.add_agent(engine, "viewer", Role.ADMIN)
+    server = start_in_thread(create_app(engine))
+    store = open_store(path)
+    try:
+        with Client(server.url, token) as client:
+            SyncEngine(store, client).sync_once()
+    finally:
+        server.stop()
+    return store
 
 
 def test_each_ticket_that_is_not_open_got_there_by_a_status_change() -> None:
@@ -63,14 +77,7 @@ def test_a_client_synced_from_the_demo_reports_reopens_and_csat(
     engine: Engine, tmp_path: Path
 ) -> None:
     seed_demo(engine, ticket_count=400, seed=1)
-    token = auth.add_agent(engine, "viewer", Role.ADMIN)
-    server = start_in_thread(create_app(engine))
-    store = open_store(tmp_path / "client.db")
-    try:
-        with Client(server.url, token) as client:
-            SyncEngine(store, client).sync_once()
-    finally:
-        server.stop()
+    store = synced_client(engine, tmp_path / "client.db")
     now = store.conn.execute("SELECT max(updated_at) FROM tickets").fetchone()[0] + 60
     start = store.conn.execute("SELECT min(created_at) FROM tickets").fetchone()[0]
     total = report(store, load_config(), by="agent", start=start, end=now + 1, now=now).total

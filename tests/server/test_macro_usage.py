@@ -15,13 +15,9 @@ from sqlalchemy import Engine, func, select
 from agentcli.cli.main import main
 from agentcli.demo.macro_uses import CASE_MACROS
 from agentcli.domain.mutations import MAX_MACRO_ID, MAX_MACROS
-from agentcli.domain.vocabulary import Role
-from agentcli.server import auth
-from agentcli.server.app import create_app
 from agentcli.server.changelog import read_changes
 from agentcli.server.db import read_tx
 from agentcli.server.demo_seed import seed_demo
-from agentcli.server.runner import start_in_thread
 from agentcli.server.schema import messages, ticket_events
 from agentcli.server.wire import to_wire
 from agentcli.store.db import open_store
@@ -29,6 +25,7 @@ from agentcli.store.macro_usage import similar_macro_usage
 from agentcli.sync.client import Client
 from agentcli.sync.engine import Engine as SyncEngine
 from tests.server.conftest import Live
+from tests.server.test_demo_history import synced_client
 from tests.server.test_history import FIELDS, events, feed_events
 from tests.server.test_mutations import mutation, push
 
@@ -170,14 +167,7 @@ def test_the_demo_seeds_macro_uses_that_a_synced_client_ranks_by(
     assert [c["data"] for c in logged] == [to_wire("event", row) for row in rows]
     ticket_seq = {c["data"]["id"]: c["seq"] for c in changes if c["kind"] == "ticket"}
     assert all(c["seq"] > ticket_seq[c["data"]["ticket_id"]] for c in logged)
-    token = auth.add_agent(engine, "viewer", Role.ADMIN)
-    server = start_in_thread(create_app(engine))
-    store = open_store(tmp_path / "client.db")
-    try:
-        with Client(server.url, token) as client:
-            SyncEngine(store, client).sync_once()
-    finally:
-        server.stop()
+    store = synced_client(engine, tmp_path / "client.db")
     local = store.conn.execute("SELECT count(*) FROM ticket_events WHERE field = 'macro'")
     assert local.fetchone()[0] == sum(row["field"] == "macro" for row in rows)
     # A returns case in the seeded helpdesk: the returns macros are what it learns.
