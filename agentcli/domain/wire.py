@@ -32,9 +32,15 @@ class WireError(ValueError):
 Check = Callable[[Any], Any]
 
 
+# What SQLite can store: a larger integer would fail the apply (or turn into a float in its JSON).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("expected an integer")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("expected an integer within 64 bits")
     return value
 
 
@@ -203,10 +209,14 @@ class Change:
     data: dict[str, Any]
 
 
-# Exact-type tests the compiled checkers inline instead of calling _int/_str/_bool. They are
-# stricter than the checks (bool is not an int here, nor is a str subclass a str): anything
+# Tests the compiled checkers inline instead of calling _int/_str/_bool ({} is the value). They
+# are stricter than the checks (bool is not an int here, nor is a str subclass a str): anything
 # they refuse is checked again the slow way, which accepts or explains it.
-_INLINE_TYPES: dict[Check, str] = {_int: "int", _str: "str", _bool: "bool"}
+_INLINE_TYPES: dict[Check, str] = {
+    _int: f"type({{0}}) is int and {INT64_MIN} <= {{0}} <= {INT64_MAX}",
+    _str: "type({0}) is str",
+    _bool: "type({0}) is bool",
+}
 
 
 def _compile_checker(kind: str, schema: dict[str, Check]) -> Callable[[dict[str, Any]], Any]:
@@ -224,10 +234,10 @@ def _compile_checker(kind: str, schema: dict[str, Check]) -> Callable[[dict[str,
         lines.append(f"    {var} = data[{name!r}]")
         inner = getattr(check, "inner", None)
         if check in _INLINE_TYPES:
-            lines.append(f"    if type({var}) is not {_INLINE_TYPES[check]}: raise TypeError")
+            lines.append(f"    if not ({_INLINE_TYPES[check].format(var)}): raise TypeError")
         elif inner in _INLINE_TYPES:
             lines.append(
-                f"    if {var} is not None and type({var}) is not {_INLINE_TYPES[inner]}:"
+                f"    if {var} is not None and not ({_INLINE_TYPES[inner].format(var)}):"
                 " raise TypeError"
             )
         else:
@@ -271,7 +281,7 @@ def _parse_one(index: int, item: Any, last: int) -> tuple[int, str, dict[str, An
         raise WireError(f"{where}: expected an object")
     try:
         seq = _int(item.get("seq"))
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         raise WireError(f"{where}.seq: {error}") from None
     if seq <= last:
         raise WireError(f"{where}.seq: {seq} does not come after {last} (cursor went back)")

@@ -19,6 +19,8 @@ import msgspec
 
 from agentcli.domain.wire import (  # the checks whose msgspec types are known here
     _RANKS,
+    INT64_MAX,
+    INT64_MIN,
     SCHEMAS,
     Change,
     Check,
@@ -31,16 +33,27 @@ from agentcli.domain.wire import (  # the checks whose msgspec types are known h
     parse_time,
 )
 
-# Larger integers go the step-by-step way: SQLite cannot store them, so the page fails there.
-_Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+_Int64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
+
+
+# Times already converted: a page repeats many (a new ticket's created and updated times, its
+# opening message's). Emptied when full, so it stays small; only whole results are stored.
+_TIMES: dict[str, int] = {}
+_TIMES_KEPT = 50_000
 
 
 def _time(value: str) -> int:
     """parse_time for a string fromisoformat reads as it is (since 3.11 a `Z` too)."""
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError("expected a time with a timezone")
-    return int(moment.timestamp())
+    seconds = _TIMES.get(value)
+    if seconds is None:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("expected a time with a timezone")
+        seconds = int(moment.timestamp())
+        if len(_TIMES) >= _TIMES_KEPT:
+            _TIMES.clear()
+        _TIMES[value] = seconds
+    return seconds
 
 
 _PLAIN: dict[Check, Any] = {_int: _Int64, _str: str, _bool: bool, _str_list: list[str], _json: Any}
@@ -87,7 +100,7 @@ def _change_type(kind: str, schema: dict[str, Check]) -> type:
         f"{kind}_data", [(name, _field(check)[0]) for name, check in schema.items()], gc=False
     )
     return msgspec.defstruct(
-        f"{kind}_change", [("seq", int), ("data", data)], tag_field="kind", tag=kind, gc=False
+        f"{kind}_change", [("seq", _Int64), ("data", data)], tag_field="kind", tag=kind, gc=False
     )
 
 

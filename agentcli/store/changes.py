@@ -22,20 +22,26 @@ in seq order (`apply_changes_one_by_one`, kept as the reference the tests compar
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 import sqlite_utils
 
 from agentcli.domain.text import index_text, indexed_source
 from agentcli.domain.wire import SCHEMAS, Change, WireError, parse_changes
 from agentcli.store.db import transaction
 from agentcli.store.outbox import drop_local_message
-from agentcli.store.overlay import rebuild, store_server_state, ticket_row
+from agentcli.store.overlay import (
+    TICKET_COLUMNS,
+    rebuild,
+    store_server_state,
+    ticket_row,
+    ticket_values,
+)
 from agentcli.store.search import add_words, index_message
 
 CURSOR_KEY = "cursor"
@@ -45,11 +51,20 @@ _CHUNK = 900
 
 @dataclass(frozen=True, slots=True)
 class CheckedPage:
-    """A page of changes validated against the cursor it follows (check_page)."""
+    """A page of changes validated against the cursor it follows (checked_page)."""
 
     after: int
     next: int
     changes: list[Change]
+    # Message body -> its search index text, made with the check: the pull checks pages in its
+    # fetcher thread, so this Python work (a fifth of applying a page) overlaps the store's.
+    texts: dict[str, str]
+
+
+def checked_page(changes: list[Change], next_cursor: int, *, after: int) -> CheckedPage:
+    """A page of changes already checked (wire) to follow cursor `after`, up to `next_cursor`."""
+    bodies = {change.data["body"] for change in changes if change.kind == "message"}
+    return CheckedPage(after, next_cursor, changes, {body: index_text(body) for body in bodies})
 
 
 def read_cursor(db: sqlite_utils.Database) -> int:
@@ -80,7 +95,7 @@ def check_page(raw_changes: Any, next_cursor: Any, *, after: int) -> CheckedPage
     last_seq = changes[-1].seq if changes else after
     if next_cursor < last_seq:
         raise WireError(f"next: cursor {next_cursor} is behind the page's last seq {last_seq}")
-    return CheckedPage(after, next_cursor, changes)
+    return checked_page(changes, next_cursor, after=after)
 
 
 def apply_checked(db: sqlite_utils.Database, pages: Sequence[CheckedPage]) -> int:
@@ -92,6 +107,7 @@ def apply_checked(db: sqlite_utils.Database, pages: Sequence[CheckedPage]) -> in
     (another sync of this store applied pages since they were checked).
     """
     changes: list[Change] = []
+    texts: dict[str, str] = {}
     with transaction(db) as conn:
         cursor = _cursor(conn)
         for page in pages:
@@ -100,8 +116,9 @@ def apply_checked(db: sqlite_utils.Database, pages: Sequence[CheckedPage]) -> in
                     f"a page checked after cursor {page.after} does not follow cursor {cursor}"
                 )
             changes += page.changes
+            texts.update(page.texts)
             cursor = page.next
-        apply_changes(conn, changes)
+        apply_changes(conn, changes, texts)
         _write_cursor(conn, cursor)
     return len(changes)
 
@@ -114,10 +131,14 @@ def _write_cursor(conn: sqlite3.Connection, cursor: int) -> None:
     )
 
 
-def apply_changes(conn: sqlite3.Connection, changes: list[Change]) -> None:
-    """Apply checked changes inside the caller's transaction, batched (see the module doc)."""
+def apply_changes(
+    conn: sqlite3.Connection, changes: list[Change], texts: dict[str, str] | None = None
+) -> None:
+    """Apply checked changes inside the caller's transaction, batched (see the module doc).
+
+    `texts`: index texts of (some) message bodies made ahead (CheckedPage.texts)."""
     for segment in _segments(changes):
-        _apply_segment(conn, segment)
+        _apply_segment(conn, segment, texts or {})
 
 
 def apply_changes_one_by_one(conn: sqlite3.Connection, changes: list[Change]) -> None:
@@ -178,24 +199,18 @@ def _insert_sql(table: str, names: list[str], tail: str = "") -> tuple[str, str]
     )
 
 
-# Rows SQLite's JSON would read differently go one by one, where they fail or store as before:
-# a string ends at a NUL, and an integer past 64 bits (19+ digits, maybe in a string) is a float.
-_ONE_BY_ONE = re.compile(r"\\u0000|\d{19}")
-
-
 def _insert_rows(conn: sqlite3.Connection, sql: tuple[str, str], rows: list[Any]) -> None:
-    text = json.dumps(rows, ensure_ascii=False)
-    if _ONE_BY_ONE.search(text):
+    text = msgspec.json.encode(rows)  # integers fit SQLite's: wire checks keep them to 64 bits
+    if b"\\u0000" in text:  # SQLite's JSON would end such a string there: bind it as it is
         conn.executemany(sql[0], rows)
     else:
-        conn.execute(sql[1], (text,))
+        conn.execute(sql[1], (text.decode(),))
 
 
-_TICKET_NAMES = [*SCHEMAS["ticket"], "sla_due"]  # ticket_row's columns
+_TICKET_NAMES = list(TICKET_COLUMNS)
 _MESSAGE_NAMES = list(SCHEMAS["message"])
 _EVENT_NAMES = list(SCHEMAS["event"])
 # A row's values in column order, picked in C (a first sync builds ~400k of them).
-_TICKET_VALUES = itemgetter(*_TICKET_NAMES)
 _MESSAGE_VALUES = itemgetter(*_MESSAGE_NAMES)
 _EVENT_VALUES = itemgetter(*_EVENT_NAMES)
 _TICKET_INSERT = _insert_sql(
@@ -219,7 +234,7 @@ _SQL = {
 }
 
 
-def _apply_segment(conn: sqlite3.Connection, changes: list[Change]) -> None:
+def _apply_segment(conn: sqlite3.Connection, changes: list[Change], texts: dict[str, str]) -> None:
     by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SCHEMAS}
     for change in changes:
         by_kind[change.kind].append(change.data)
@@ -233,7 +248,7 @@ def _apply_segment(conn: sqlite3.Connection, changes: list[Change]) -> None:
     if by_kind["ticket"]:
         _apply_tickets(conn, by_kind["ticket"])
     if by_kind["message"]:
-        _apply_messages(conn, by_kind["message"])
+        _apply_messages(conn, by_kind["message"], texts)
     if by_kind["event"]:
         conn.executemany(_SQL["event"], map(_EVENT_VALUES, by_kind["event"]))
 
@@ -277,8 +292,7 @@ def _apply_tickets(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> Non
             latest[data["id"]] = data
     if not latest:
         return
-    rows = [ticket_row(data) for data in latest.values()]
-    _insert_rows(conn, _TICKET_INSERT, list(map(_TICKET_VALUES, rows)))
+    _insert_rows(conn, _TICKET_INSERT, list(map(ticket_values, latest.values())))
     conn.executemany("DELETE FROM ticket_tags WHERE ticket_id = ?", [(id_,) for id_ in latest])
     conn.executemany(
         "INSERT OR IGNORE INTO ticket_tags(tag, ticket_id) VALUES (?, ?)",
@@ -286,7 +300,9 @@ def _apply_tickets(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> Non
     )
 
 
-def _apply_messages(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> None:
+def _apply_messages(
+    conn: sqlite3.Connection, datas: list[dict[str, Any]], texts: dict[str, str]
+) -> None:
     ids = [data["id"] for data in datas]
     present = {
         row[0] for row in _select_in(conn, "SELECT id FROM messages WHERE id IN ({marks})", ids)
@@ -331,7 +347,7 @@ def _apply_messages(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> No
     ]
     conn.executemany(
         "INSERT INTO search_index(rowid, text) VALUES (?, ?)",
-        [(data["id"], index_text(source)) for data, source in zip(new, sources, strict=True)],
+        [(data["id"], _index_text(data, subjects, opening_ids, texts)) for data in new],
     )
     add_words(conn, sources)  # prefix searches expand to the words these messages bring
     newest: dict[int, int] = {}
@@ -351,6 +367,20 @@ def _apply_messages(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> No
         for data in new:
             if data["id"] in echoed:
                 _replace_local_copy(conn, data["id"], data["ticket_id"])
+
+
+def _index_text(
+    data: dict[str, Any], subjects: dict[int, str], openings: set[int], texts: dict[str, str]
+) -> str:
+    """index_text(indexed_source(body, subject)): index_text works character by character, so
+    the subject's part is joined to the body's, which was usually made ahead (`texts`)."""
+    body = data["body"]
+    text = texts.get(body)
+    if text is None:
+        text = index_text(body)
+    if data["id"] not in openings or data["ticket_id"] not in subjects:
+        return text
+    return index_text(indexed_source("", subjects[data["ticket_id"]])) + text
 
 
 # --- one change at a time (overlay tickets, and the reference semantics) ----------------------

@@ -17,25 +17,48 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any
 
 from agentcli.domain.mutations import Mutation, MutationType
 from agentcli.domain.sla import running_due
+from agentcli.domain.wire import SCHEMAS
 from agentcli.store.effects import local_effect
 
 # Columns that are not server state: the pending count and the newest message we hold.
 _LOCAL_ONLY = ("pending", "last_message_id")
 
 
-def ticket_row(data: dict[str, Any]) -> dict[str, Any]:
-    """A checked wire ticket (agentcli.domain.wire) -> the local `tickets` row (no local-only)."""
-    row = dict(data)
-    row["assignee"] = row["assignee"] or ""
-    row["tags"] = json.dumps(row["tags"], ensure_ascii=False)
-    row["sla_due"] = running_due(
-        row["status"], row["first_reply_due"], row["next_reply_due"], row["resolution_due"]
+# The `tickets` columns a pulled state sets: the wire fields, then the running SLA due time.
+TICKET_COLUMNS = (*SCHEMAS["ticket"], "sla_due")
+_WIRE_VALUES = itemgetter(*SCHEMAS["ticket"])
+_ASSIGNEE, _TAGS = TICKET_COLUMNS.index("assignee"), TICKET_COLUMNS.index("tags")
+
+
+def ticket_values(data: dict[str, Any]) -> list[Any]:
+    """A checked wire ticket (agentcli.domain.wire) -> its `tickets` values, TICKET_COLUMNS order.
+
+    Cheap on purpose: a first sync makes ~100k of them."""
+    values = list(_WIRE_VALUES(data))
+    values[_ASSIGNEE] = values[_ASSIGNEE] or ""
+    values[_TAGS] = tags_json(values[_TAGS])
+    values.append(
+        running_due(
+            data["status"], data["first_reply_due"], data["next_reply_due"], data["resolution_due"]
+        )
     )
-    return row
+    return values
+
+
+def ticket_row(data: dict[str, Any]) -> dict[str, Any]:
+    """A checked wire ticket -> the local `tickets` row (no local-only columns)."""
+    return dict(zip(TICKET_COLUMNS, ticket_values(data), strict=True))
+
+
+def tags_json(tags: list[str]) -> str:
+    """json.dumps(tags, ensure_ascii=False), a tenth of its cost (no encoder built per call)."""
+    return "[" + ", ".join(map(encode_basestring, tags)) + "]"
 
 
 def snapshot_base(conn: sqlite3.Connection, ticket: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ import httpx
 from agentcli import __version__
 from agentcli.domain.mutations import Mutation, Outcome
 from agentcli.domain.wire_decode import decode_page
-from agentcli.store.changes import CheckedPage, check_page
+from agentcli.store.changes import CheckedPage, check_page, checked_page
 
 API = "/api/v1"
 # The server records it with each mutation in the ticket's audit trail.
@@ -342,7 +342,7 @@ def check_body(content: bytes, *, after: int) -> tuple[CheckedPage, bool]:
     fast = decode_page(content, after=after)
     if fast is not None:
         changes, cursor, more = fast
-        return CheckedPage(after, cursor, changes), more
+        return checked_page(changes, cursor, after=after), more
     page = _page(_decode("GET", "/changes", content))
     return check_page(page.changes, page.next, after=after), page.more
 

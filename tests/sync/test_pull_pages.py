@@ -132,8 +132,16 @@ def test_text_is_stored_exactly(db, text: str) -> None:
     assert conn.execute("SELECT body FROM messages WHERE id = 50").fetchone() == (text,)
 
 
-def test_an_integer_past_64_bits_fails_as_before_and_applies_nothing(db) -> None:
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_an_integer_past_64_bits_rejects_the_page(db, value: int) -> None:
     before = _state(db)
-    with pytest.raises(OverflowError):
-        apply_page(db, [ticket_change(8, 3, requester_id=2**63)], 8)
+    with pytest.raises(WireError, match=r"requester_id: expected an integer within 64 bits"):
+        apply_page(db, [ticket_change(8, 3, requester_id=value)], 8)
     assert _state(db) == before
+
+
+def test_integers_at_64_bit_limits_are_stored_exactly(db) -> None:
+    low, high = -(2**63), 2**63 - 1
+    apply_page(db, [ticket_change(8, 3, requester_id=high, order_id=low)], 8)
+    row = db.conn.execute("SELECT requester_id, order_id FROM tickets WHERE id = 3").fetchone()
+    assert row == (high, low)
