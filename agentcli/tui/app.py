@@ -158,7 +158,13 @@ class ConsoleApp(App[None]):
             self.call_after_refresh(self._find_live)
         if self.metrics_warmer is not None:
             # Later than start-up's own work (first paint, library, sync's first pull).
-            self.set_timer(WARM_METRICS_AFTER, self.metrics_warmer.poke)
+            self.set_timer(WARM_METRICS_AFTER, self._warm_metrics_after_start)
+
+    def _warm_metrics_after_start(self) -> None:
+        """Warm the metrics cache now, unless a sync is under way: a first sync of a big
+        account needs both cores, and the end of its cycle warms instead."""
+        if self.metrics_warmer is not None and not (self.live is not None and self.live.syncing):
+            self.metrics_warmer.poke()
 
     @work(thread=True, group="live")
     def _find_live(self) -> None:
@@ -320,8 +326,9 @@ class ConsoleApp(App[None]):
                     screen.after_sync()
                 elif isinstance(screen, TicketScreen):
                     screen.after_change()
-        if message.pulled and self.metrics_warmer is not None:
-            self.metrics_warmer.poke()
+        warmer = self.metrics_warmer
+        if warmer is not None and (message.pulled or not warmer.started):
+            warmer.poke()  # throttled: at most one run a minute
         # The supervisor board also shows presence: it re-reads after every cycle and event.
         for screen in self.screen_stack:
             if screen.id == "supervisor":

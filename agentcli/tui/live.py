@@ -73,6 +73,11 @@ class LiveSync:
     def me(self) -> str:
         return self.creds.login
 
+    @property
+    def syncing(self) -> bool:
+        """A sync cycle is under way (or the first has not ended yet)."""
+        return self._syncing
+
     def _client(self) -> Client:
         return Client(self.creds.server, self.creds.token, insecure=self.creds.insecure)
 

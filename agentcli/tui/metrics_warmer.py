@@ -48,6 +48,11 @@ class MetricsWarmer:
         self._started_at: float | None = None
 
     @property
+    def started(self) -> bool:
+        """A run was started at least once."""
+        return self._started_at is not None
+
+    @property
     def running(self) -> bool:
         return self._child is not None and self._child.poll() is None
 

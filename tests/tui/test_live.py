@@ -8,6 +8,7 @@ outbox, the HTTP push, the server, the SSE nudge and the pull back.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,10 @@ from agentcli.sync.client import Client
 from agentcli.sync.credentials import Credentials
 from agentcli.sync.engine import Engine as SyncEngine
 from agentcli.sync.status import set_state
+from agentcli.tui import app as console_app
 from agentcli.tui.app import ConsoleApp
 from agentcli.tui.live import LiveSync
+from agentcli.tui.metrics_warmer import MetricsWarmer
 from agentcli.tui.screens.conflicts import ConflictsScreen
 from agentcli.tui.screens.macro_picker import MacroPicker
 from agentcli.tui.screens.ticket import TicketScreen
@@ -267,3 +270,23 @@ async def test_command_palette_finds_views_tickets_and_commands(
         await wait_for(pilot, lambda: "command: conflicts" in screen_text(app))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictsScreen))
+
+
+async def test_metrics_are_warmed_after_the_first_sync_not_during_it(
+    tmp_path: Path, live_server: LiveServer, library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_app, "WARM_METRICS_AFTER", 0.01)  # due while the sync runs
+    store, seen = tmp_path / "fresh.db", tmp_path / "tickets-seen-by-warm-up"
+    set_state(open_store(store), server=live_server.url, agent=ME)
+    # Stands in for `agentcli report`: records how many tickets the store had when it began.
+    count = f"sqlite3.connect({str(store)!r}).execute('SELECT count(*) FROM tickets')"
+    write = f"pathlib.Path({str(seen)!r}).write_text(str({count}.fetchone()[0]))"
+    probe = f"import pathlib, sqlite3; {write}"
+    warmer = MetricsWarmer(store, command=[sys.executable, "-c", probe])
+    live = LiveSync(store, Credentials(live_server.url, ME, live_server.token))
+    app = ConsoleApp(store, agent=ME, library=library, live=live, metrics_warmer=warmer)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "online" in screen_text(app), timeout=20)
+        await wait_for(pilot, lambda: warmer.started, timeout=10)
+        assert warmer.wait(20) == 0
+    assert seen.read_text() == "300"  # the whole first sync, not the empty store at start
