@@ -103,7 +103,11 @@ def agents_wrote_since(conn: Connection, checks: Iterable[tuple[int, int]]) -> W
         params: dict[str, int] = {}
         for n, (ticket_id, seen) in enumerate(chunk):
             params |= {f"t{n}": ticket_id, f"s{n}": seen}
-        rows = ", ".join(f"(:t{n}, :s{n})" for n in range(len(chunk)))
+        # BIGINT as the one-at-a-time statement binds them: a seen id past 64 bits fails the
+        # same way on PostgreSQL instead of comparing as numeric.
+        rows = ", ".join(
+            f"(CAST(:t{n} AS BIGINT), CAST(:s{n} AS BIGINT))" for n in range(len(chunk))
+        )
         query = text(
             f"WITH checks(ticket_id, seen) AS (VALUES {rows}) "
             "SELECT ticket_id, seen, (SELECT m.author FROM messages m"
