@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from agentcli.domain.text import index_text, indexed_source
+from agentcli.domain.text import index_text, index_words, indexed_source
 from agentcli.domain.wire import SCHEMAS, Change, WireError, parse_changes
 from agentcli.store.db import transaction
 from agentcli.store.outbox import drop_local_message
@@ -42,7 +42,8 @@ from agentcli.store.overlay import (
     ticket_row,
     ticket_values,
 )
-from agentcli.store.search import add_words, index_message
+from agentcli.store.prepared import NOTHING, Prepared, merged, prepare
+from agentcli.store.search import add_words, index_message, record_words
 
 CURSOR_KEY = "cursor"
 # Host parameters per IN (...) query: well under SQLite's limit on every build we meet.
@@ -56,15 +57,12 @@ class CheckedPage:
     after: int
     next: int
     changes: list[Change]
-    # Message body -> its search index text, made with the check: the pull checks pages in its
-    # fetcher thread, so this Python work (a fifth of applying a page) overlaps the store's.
-    texts: dict[str, str]
+    prepared: Prepared  # made with the check, in the pull's fetcher thread
 
 
 def checked_page(changes: list[Change], next_cursor: int, *, after: int) -> CheckedPage:
     """A page of changes already checked (wire) to follow cursor `after`, up to `next_cursor`."""
-    bodies = {change.data["body"] for change in changes if change.kind == "message"}
-    return CheckedPage(after, next_cursor, changes, {body: index_text(body) for body in bodies})
+    return CheckedPage(after, next_cursor, changes, prepare(changes))
 
 
 def read_cursor(db: sqlite_utils.Database) -> int:
@@ -107,7 +105,6 @@ def apply_checked(db: sqlite_utils.Database, pages: Sequence[CheckedPage]) -> in
     (another sync of this store applied pages since they were checked).
     """
     changes: list[Change] = []
-    texts: dict[str, str] = {}
     with transaction(db) as conn:
         cursor = _cursor(conn)
         for page in pages:
@@ -116,9 +113,8 @@ def apply_checked(db: sqlite_utils.Database, pages: Sequence[CheckedPage]) -> in
                     f"a page checked after cursor {page.after} does not follow cursor {cursor}"
                 )
             changes += page.changes
-            texts.update(page.texts)
             cursor = page.next
-        apply_changes(conn, changes, texts)
+        apply_changes(conn, changes, merged(page.prepared for page in pages))
         _write_cursor(conn, cursor)
     return len(changes)
 
@@ -132,13 +128,14 @@ def _write_cursor(conn: sqlite3.Connection, cursor: int) -> None:
 
 
 def apply_changes(
-    conn: sqlite3.Connection, changes: list[Change], texts: dict[str, str] | None = None
+    conn: sqlite3.Connection, changes: list[Change], prepared: Prepared = NOTHING
 ) -> None:
-    """Apply checked changes inside the caller's transaction, batched (see the module doc).
-
-    `texts`: index texts of (some) message bodies made ahead (CheckedPage.texts)."""
+    """Apply checked changes inside the caller's transaction, batched (see the module doc);
+    `prepared`: what of it was made ahead (store.prepared)."""
+    indexed = _Indexed()
     for segment in _segments(changes):
-        _apply_segment(conn, segment, texts or {})
+        _apply_segment(conn, segment, prepared, indexed)
+    indexed.record_words(conn, prepared)
 
 
 def apply_changes_one_by_one(conn: sqlite3.Connection, changes: list[Change]) -> None:
@@ -234,10 +231,16 @@ _SQL = {
 }
 
 
-def _apply_segment(conn: sqlite3.Connection, changes: list[Change], texts: dict[str, str]) -> None:
+def _apply_segment(
+    conn: sqlite3.Connection, changes: list[Change], prepared: Prepared, indexed: _Indexed
+) -> None:
     by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SCHEMAS}
+    tickets: list[Change] = []
     for change in changes:
-        by_kind[change.kind].append(change.data)
+        if change.kind == "ticket":
+            tickets.append(change)
+        else:
+            by_kind[change.kind].append(change.data)
     for kind, encode in (
         ("customer", _customer_values),
         ("order", _order_values),
@@ -245,10 +248,10 @@ def _apply_segment(conn: sqlite3.Connection, changes: list[Change], texts: dict[
     ):
         if by_kind[kind]:
             conn.executemany(_SQL[kind], [encode(data) for data in by_kind[kind]])
-    if by_kind["ticket"]:
-        _apply_tickets(conn, by_kind["ticket"])
+    if tickets:
+        _apply_tickets(conn, tickets, prepared.tickets)
     if by_kind["message"]:
-        _apply_messages(conn, by_kind["message"], texts)
+        _apply_messages(conn, by_kind["message"], prepared.texts, indexed)
     if by_kind["event"]:
         conn.executemany(_SQL["event"], map(_EVENT_VALUES, by_kind["event"]))
 
@@ -273,35 +276,38 @@ def _agent_values(data: dict[str, Any]) -> list[Any]:
     return list(row.values())
 
 
-def _apply_tickets(conn: sqlite3.Connection, datas: list[dict[str, Any]]) -> None:
+def _apply_tickets(
+    conn: sqlite3.Connection, changes: list[Change], rows: dict[int, list[Any]]
+) -> None:
     based = {
         row[0]
         for row in _select_in(
             conn,
             "SELECT ticket_id FROM ticket_base WHERE ticket_id IN ({marks})",
-            {data["id"] for data in datas},
+            {change.data["id"] for change in changes},
         )
     }
     # Ticket changes carry the whole state: without an overlay only the last one matters.
     # Tickets with an overlay keep every state, in order (a later one may drop the base).
-    latest: dict[int, dict[str, Any]] = {}
-    for data in datas:
-        if data["id"] in based:
-            _apply_ticket_data(conn, data)
+    latest: dict[int, Change] = {}
+    for change in changes:
+        if change.data["id"] in based:
+            _apply_ticket_data(conn, change.data)
         else:
-            latest[data["id"]] = data
+            latest[change.data["id"]] = change
     if not latest:
         return
-    _insert_rows(conn, _TICKET_INSERT, list(map(ticket_values, latest.values())))
+    values = [rows.get(change.seq) or ticket_values(change.data) for change in latest.values()]
+    _insert_rows(conn, _TICKET_INSERT, values)
     conn.executemany("DELETE FROM ticket_tags WHERE ticket_id = ?", [(id_,) for id_ in latest])
     conn.executemany(
         "INSERT OR IGNORE INTO ticket_tags(tag, ticket_id) VALUES (?, ?)",
-        [(tag, data["id"]) for data in latest.values() for tag in data["tags"]],
+        [(tag, change.data["id"]) for change in latest.values() for tag in change.data["tags"]],
     )
 
 
 def _apply_messages(
-    conn: sqlite3.Connection, datas: list[dict[str, Any]], texts: dict[str, str]
+    conn: sqlite3.Connection, datas: list[dict[str, Any]], texts: dict[str, str], indexed: _Indexed
 ) -> None:
     ids = [data["id"] for data in datas]
     present = {
@@ -337,19 +343,17 @@ def _apply_messages(
             {data["ticket_id"] for data in openings},
         )
     )
-    opening_ids = {data["id"] for data in openings}
+    subject_of = {
+        data["id"]: subjects[ticket_id]
+        for data in openings
+        if (ticket_id := data["ticket_id"]) in subjects
+    }
     conn.executemany(_SQL["message"], map(_MESSAGE_VALUES, new))
-    sources = [
-        indexed_source(
-            data["body"], subjects.get(data["ticket_id"]) if data["id"] in opening_ids else None
-        )
-        for data in new
-    ]
     conn.executemany(
         "INSERT INTO search_index(rowid, text) VALUES (?, ?)",
-        [(data["id"], _index_text(data, subjects, opening_ids, texts)) for data in new],
+        [(data["id"], _index_text(data, subject_of, texts)) for data in new],
     )
-    add_words(conn, sources)  # prefix searches expand to the words these messages bring
+    indexed.add(new, subject_of)
     newest: dict[int, int] = {}
     for data in new:
         newest[data["ticket_id"]] = max(newest.get(data["ticket_id"], data["id"]), data["id"])
@@ -369,18 +373,44 @@ def _apply_messages(
                 _replace_local_copy(conn, data["id"], data["ticket_id"])
 
 
-def _index_text(
-    data: dict[str, Any], subjects: dict[int, str], openings: set[int], texts: dict[str, str]
-) -> str:
+def _index_text(data: dict[str, Any], subject_of: dict[int, str], texts: dict[str, str]) -> str:
     """index_text(indexed_source(body, subject)): index_text works character by character, so
     the subject's part is joined to the body's, which was usually made ahead (`texts`)."""
     body = data["body"]
     text = texts.get(body)
     if text is None:
         text = index_text(body)
-    if data["id"] not in openings or data["ticket_id"] not in subjects:
-        return text
-    return index_text(indexed_source("", subjects[data["ticket_id"]])) + text
+    subject = subject_of.get(data["id"])
+    return text if subject is None else index_text(indexed_source("", subject)) + text
+
+
+class _Indexed:
+    """The messages one apply_changes call indexed, whose words go to search_words at its end."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[list[dict[str, Any]], dict[int, str]]] = []  # messages, subjects
+        self.count = 0
+
+    def add(self, messages: list[dict[str, Any]], subject_of: dict[int, str]) -> None:
+        self.runs.append((messages, subject_of))
+        self.count += len(messages)
+
+    def record_words(self, conn: sqlite3.Connection, prepared: Prepared) -> None:
+        """Prefix searches expand to the words these messages bring (search.add_words)."""
+        if not self.count:
+            return
+        if self.count == prepared.messages:  # all were new: their bodies' words are made
+            words, left = index_words([s for _, subjects in self.runs for s in subjects.values()])
+            record_words(conn, prepared.words | words, [*prepared.left, *left])
+            return
+        add_words(
+            conn,
+            [
+                indexed_source(data["body"], subjects.get(data["id"]))
+                for messages, subjects in self.runs
+                for data in messages
+            ],
+        )
 
 
 # --- one change at a time (overlay tickets, and the reference semantics) ----------------------

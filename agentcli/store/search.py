@@ -242,9 +242,14 @@ def add_words(conn: sqlite3.Connection, texts: Sequence[str]) -> None:
     seeder does). Words are never removed when a message is unindexed: a word no message holds
     any more expands to a phrase that matches nothing, which costs nothing.
     """
-    words, left = index_words(texts)
+    record_words(conn, *index_words(texts))
+
+
+def record_words(conn: sqlite3.Connection, words: set[str], left: Sequence[str]) -> None:
+    """add_words for `index_words(texts)` made beforehand (the sync pull makes it off the store's
+    thread): the words, and the texts whose words SQLite itself must tell."""
     if left:
-        words.update(_sqlite_words(conn, left))
+        words = words | _sqlite_words(conn, list(left))
     # Sorted: b-tree inserts in key order touch each page once.
     conn.executemany(
         "INSERT OR IGNORE INTO search_words(word) VALUES (?)", [(word,) for word in sorted(words)]
