@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentcli.domain.cases import CaseState, CaseType
 from agentcli.domain.vocabulary import (
@@ -202,8 +201,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):  # a tuple: half the cost of a frozen dataclass (~400k per first sync)
     seq: int
     kind: str
     data: dict[str, Any]
