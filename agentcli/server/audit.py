@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from agentcli.domain.vocabulary import Channel
+from agentcli.server.bulk import insert_returning
 from agentcli.server.changelog import append_change, append_change_list
 from agentcli.server.schema import ticket_events
 from agentcli.server.wire import iso
@@ -39,8 +40,6 @@ TRACKED_COLUMNS = {
 
 # Built once: `insert().values(**row)` per event regenerates its cache key.
 _INSERT_EVENT = ticket_events.insert()
-# Several events in one statement on PostgreSQL, ids returned in the rows' order.
-_INSERT_EVENTS = ticket_events.insert().returning(ticket_events.c.id, sort_by_parameter_order=True)
 
 
 def record_event(
@@ -91,8 +90,8 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str
     """
     if not rows:
         return []
-    ids = conn.execute(_INSERT_EVENTS, rows).scalars().all()
-    return [{"id": int(event_id), **row} for event_id, row in zip(ids, rows, strict=True)]
+    inserted = insert_returning(conn, ticket_events, rows, ["id"])
+    return [{"id": int(new["id"]), **row} for new, row in zip(inserted, rows, strict=True)]
 
 
 def changed_events(

@@ -9,14 +9,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from agentcli.domain.clock import now_epoch
-from agentcli.server.bulk import insert_rows
+from agentcli.server.bulk import insert_returning, insert_rows
 from agentcli.server.schema import change_log
 from agentcli.server.wire import to_wire
 
 # Built once: `insert().values(...)` per call regenerates its cache key (~0.1 ms each, three or
 # more appends per pushed mutation).
 _APPEND = change_log.insert()
-_APPEND_MANY = change_log.insert().returning(change_log.c.seq, sort_by_parameter_order=True)
 
 
 def append_change(conn: Connection, kind: str, row: Mapping[str, Any]) -> int:
@@ -32,14 +31,14 @@ def append_change_list(
 ) -> list[int]:
     """Log several entities in the given order; return their seqs in that order.
 
-    One statement on PostgreSQL (a multi-row INSERT whose RETURNING SQLAlchemy matches to the
-    rows); SQLite runs it row by row. Same contract as `append_change`: inside `db.write_tx`.
+    One statement on PostgreSQL (`bulk.insert_returning`); SQLite runs it row by row. Same
+    contract as `append_change`: inside `db.write_tx`.
     """
     if not entries:
         return []
     now = now_epoch()
     rows = [_entry(kind, row, now) for kind, row in entries]
-    return [int(seq) for seq in conn.execute(_APPEND_MANY, rows).scalars()]
+    return [int(new["seq"]) for new in insert_returning(conn, change_log, rows, ["seq"])]
 
 
 def _entry(kind: str, row: Mapping[str, Any], now: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from agentcli.domain.clock import now_epoch
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status, Tier
+from agentcli.server.bulk import insert_returning
 from agentcli.server.changelog import append_change
 from agentcli.server.schema import customers, messages, tickets
 
@@ -34,7 +35,6 @@ _UPDATE_TICKET = (
 )
 _UPDATE_TICKETS = tickets.update().where(tickets.c.id == bindparam("ticket_id_"))
 _INSERT_MESSAGE = messages.insert().returning(*messages.c)
-_INSERT_MESSAGES = messages.insert().returning(*messages.c, sort_by_parameter_order=True)
 
 
 def get_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> RowMapping | None:
@@ -214,7 +214,7 @@ def insert_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[RowMap
     """Insert `message_values` rows in order (one statement on PostgreSQL); the new rows in the
     same order. Like `insert_message`, the caller logs them.
     """
-    return list(conn.execute(_INSERT_MESSAGES, rows).mappings())
+    return insert_returning(conn, messages, rows, messages.c.keys())
 
 
 def write_tickets(conn: Connection, values: Mapping[int, dict[str, Any]]) -> None:
