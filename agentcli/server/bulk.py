@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Integer, RowMapping, Table
+from sqlalchemy.sql.dml import ReturningInsert
 
 
 def insert_rows(
@@ -116,11 +117,11 @@ def insert_returning(
     return sorted(inserted.mappings(), key=lambda row: row[key])
 
 
-_SORTED_INSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+_SORTED_INSERTS: dict[tuple[str, tuple[str, ...]], ReturningInsert[Any]] = {}
 _UNNEST_INSERTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 
 
-def _sorted_insert(table: Table, returning: tuple[str, ...]) -> Any:
+def _sorted_insert(table: Table, returning: tuple[str, ...]) -> ReturningInsert[Any]:
     key = (table.name, returning)
     if key not in _SORTED_INSERTS:
         columns = [table.c[name] for name in returning]
