@@ -57,11 +57,34 @@ _PREVIOUS_ASSIGNEE = (
 _CHECKS_PER_STATEMENT = 500
 
 
+# Message ids are 64-bit integers in both databases: a larger one cannot even be compared.
+MAX_MESSAGE_ID = 2**63 - 1
+
+
+def _is_message_id(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_MESSAGE_ID
+
+
+def expectation_problem(payload: Mapping[str, Any]) -> str | None:
+    """What is wrong with `payload.expect`, or None (absent, or well formed)."""
+    expect = payload.get("expect")
+    if expect is None:
+        return None
+    if not isinstance(expect, dict):
+        return "payload.expect must be an object"
+    seen = expect.get("seen_message")
+    if seen is not None and not _is_message_id(seen):
+        return f"payload.expect.seen_message must be a message id (0 to {MAX_MESSAGE_ID})"
+    if not isinstance(expect.get("assignee"), str | None):
+        return "payload.expect.assignee must be a login or null"
+    return None
+
+
 def seen_message(payload: Mapping[str, Any]) -> int | None:
     """The last message the move's supervisor saw, when the move is checked against it."""
     expect = payload.get("expect")
     seen = expect.get("seen_message") if isinstance(expect, dict) else None
-    return seen if isinstance(seen, int) and not isinstance(seen, bool) else None
+    return seen if _is_message_id(seen) else None
 
 
 def moved_on(

@@ -18,7 +18,13 @@ from agentcli.domain.mutations import MutationType, Outcome, macros_problem
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Priority, Status
 from agentcli.server.audit import changed_events, event_values, insert_events, mutation_client
 from agentcli.server.changelog import append_change_list
-from agentcli.server.moves import WroteSince, moved_on, wrote_since_reader, wrote_while_theirs
+from agentcli.server.moves import (
+    WroteSince,
+    expectation_problem,
+    moved_on,
+    wrote_since_reader,
+    wrote_while_theirs,
+)
 from agentcli.server.permissions import mutation_forbidden
 from agentcli.server.records import insert_messages, message_values, write_ticket
 from agentcli.server.schema import agents
@@ -134,6 +140,9 @@ def precheck(
     if ticket is None:
         reason = f"unknown ticket {mutation.ticket_id}"
         return answer(mutation, Outcome.REJECTED, reason=reason)
+    problem = expectation_problem(mutation.payload)
+    if problem is not None:  # before the expectation is compared in SQL
+        return answer(mutation, Outcome.REJECTED, reason=f"invalid: {problem}")
     # Conflict before permission: when the field changed after the version the user saw, the
     # race is the news (an agent whose ticket a supervisor just took must learn "someone else
     # changed it", with the new state, not a bare "forbidden"). Nothing leaks: every agent

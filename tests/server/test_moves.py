@@ -110,3 +110,28 @@ def test_unassigned_written_as_empty_text_matches_an_expected_nobody(live: Live)
         [answer] = push(http, _move(ticket, "li", saw=None, seen_message=0))
     assert answer["outcome"] == "applied"
     assert _assignee(live, ticket) == "li"
+
+
+def test_a_malformed_expectation_is_rejected_alone_and_names_the_field(live: Live) -> None:
+    tickets_ = [live.ticket(assignee="olena") for _ in range(6)]
+    bad = [
+        {"assignee": "olena", "seen_message": 2**63},  # past any 64-bit id
+        {"seen_message": -1},
+        {"seen_message": True},
+        {"seen_message": "12"},
+        ["olena"],
+    ]
+    moves = [
+        mutation("assign", ticket, 1, assignee="li", expect=expect)
+        for ticket, expect in zip(tickets_, bad, strict=False)
+    ]
+    good = _move(tickets_[-1], "li", saw="olena", seen_message=0)
+    with live.client("sup") as http:
+        answers = push(http, *moves, good)  # in one batch, as a client's outbox sends them
+    for answer in answers[:-1]:
+        assert answer["outcome"] == "rejected"
+        assert answer["reason"].startswith("invalid: payload.expect")
+    assert "seen_message must be a message id" in answers[0]["reason"]
+    assert "must be an object" in answers[-2]["reason"]
+    assert answers[-1]["outcome"] == "applied"
+    assert [_assignee(live, t) for t in tickets_] == ["olena"] * 5 + ["li"]
