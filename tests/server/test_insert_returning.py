@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from agentcli.server.audit import insert_events
 from agentcli.server.changelog import append_change_list
-from agentcli.server.db import is_postgres, read_tx, write_tx
+from agentcli.server.db import open_engine, read_tx, write_tx
 from agentcli.server.records import insert_messages
 from agentcli.server.schema import change_log, messages, ticket_events
 
@@ -41,10 +41,13 @@ def test_rows_come_back_in_the_order_given_with_their_own_keys(engine: Engine) -
     assert dict(read_back) == dict(message)
 
 
-def test_a_value_too_long_for_its_column_is_refused_not_cut(engine: Engine) -> None:
-    if not is_postgres(engine):
-        pytest.skip("SQLite does not enforce VARCHAR lengths")
+def test_a_value_too_long_for_its_column_is_refused_not_cut(pg_url: str) -> None:
+    # PostgreSQL only: SQLite does not enforce VARCHAR lengths.
+    engine = open_engine(pg_url)
     row = {"ticket_id": 1, "at": 1, "actor": "x" * 65, "client": None, "field": "note",
            "old": None, "new": None}  # fmt: skip
-    with pytest.raises(DBAPIError, match="too long"), write_tx(engine) as conn:
-        insert_events(conn, [row, {**row, "actor": "olena"}])
+    try:
+        with pytest.raises(DBAPIError, match="too long"), write_tx(engine) as conn:
+            insert_events(conn, [row, {**row, "actor": "olena"}])
+    finally:
+        engine.dispose()
