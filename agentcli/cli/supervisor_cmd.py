@@ -39,7 +39,15 @@ from agentcli.store.workload import Board, board
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def board_rows(found: Board) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+# Presence comes from the server; the board does not wait longer than this for it.
+PRESENCE_TIMEOUT = 2.0
+
+
+def board_rows(
+    found: Board, present: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Agents and queues as rows; each agent's `presence` is its entry in `present` (the
+    server's, by login) or None."""
     agents = [
         {
             "agent": a.login,
@@ -54,6 +62,7 @@ def board_rows(found: Board) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
             "languages": list(a.languages),
             "last_activity": a.last_activity,
             "active": a.active,
+            "presence": _presence_of(present.get(a.login)),
         }
         for a in found.agents
     ]
@@ -72,19 +81,53 @@ def board_rows(found: Board) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     return agents, queues
 
 
+def _presence_of(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if entry is None else {k: entry[k] for k in ("ticket_id", "activity", "at")}
+
+
+def _present() -> tuple[dict[str, dict[str, Any]], str | None]:
+    """Each agent's presence now, by login, from the server; ({}, why not) when there is none
+    to ask (not logged in, offline)."""
+    from agentcli.sync import credentials
+    from agentcli.sync.client import Client, InsecureURL, SyncError
+
+    found = credentials.load()
+    if found is None:
+        return {}, "not logged in"
+    try:
+        with Client(
+            found.server, found.token, insecure=found.insecure, timeout=PRESENCE_TIMEOUT
+        ) as client:
+            return {entry["agent"]: entry for entry in client.present()}, None
+    except (SyncError, InsecureURL) as error:
+        return {}, str(error)
+
+
+def _presence_text(presence: dict[str, Any] | None) -> str:
+    return "" if presence is None else f"{presence['activity']} #{presence['ticket_id']}"
+
+
 @click.command()
 @json_option
 @click.pass_obj
 def workload(obj: CliContext, as_json: bool) -> None:
-    """The supervisor board: each agent's load and SLA, each queue's waiting line."""
+    """The supervisor board: each agent's load, presence and SLA, each queue's waiting line.
+
+    Counts come from the local store; presence (who is viewing or replying to which ticket)
+    from the server when logged in and online."""
     found = board(obj.db)
-    agents, queues = board_rows(found)
+    present, unknown = _present()
+    agents, queues = board_rows(found, present)
     if as_json:
-        print_json({"now": found.now, "agents": agents, "queues": queues})
+        document = {"now": found.now, "presence_unknown": unknown}
+        print_json(document | {"agents": agents, "queues": queues})
         return
+    if unknown is not None:
+        click.echo(f"presence unknown: {inert(unknown)}", err=True)
     table = [
         {
             "agent": row["agent"],
+            "presence": _presence_text(row["presence"]),
             "role": row["role"],
             "open": row["open"],
             "pending": row["pending"],

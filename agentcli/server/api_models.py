@@ -71,6 +71,13 @@ class PresenceIn(BaseModel):
     activity: Literal["viewing", "replying"]
 
 
+class PresenceOut(BaseModel):
+    agent: str
+    ticket_id: int
+    activity: str
+    at: int = Field(description="Unix seconds of the agent's latest post")
+
+
 class WebhookAccepted(BaseModel):
     ticket_id: int
     message_id: int

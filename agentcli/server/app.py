@@ -31,11 +31,12 @@ from agentcli.server.api_models import (
     NewAgent,
     NewAgentToken,
     PresenceIn,
+    PresenceOut,
     WebhookAccepted,
 )
 from agentcli.server.changelog import read_changes_json
 from agentcli.server.db import read_one, read_tx
-from agentcli.server.events import EventHub, format_event, record_presence
+from agentcli.server.events import EventHub, current_presence, format_event, record_presence
 from agentcli.server.mutations import Incoming
 from agentcli.server.permissions import at_least
 from agentcli.server.push import apply_batch
@@ -162,6 +163,12 @@ def create_app(
     def post_presence(agent: Agent, body: PresenceIn) -> None:
         record_presence(engine, agent["login"], body.ticket_id, body.activity)
         hub.poke()
+
+    @app.get(f"{API}/presence", response_model=list[PresenceOut], tags=["live"])
+    def get_presence(agent: Agent) -> list[dict[str, Any]]:
+        """Who is viewing or replying to which ticket now (posted in the last minute): the same
+        presence the event stream relays, for a client that does not follow it."""
+        return current_presence(engine)
 
     @app.get(
         f"{API}/events",

@@ -38,6 +38,18 @@ def record_presence(engine: Engine, agent: str, ticket_id: int, activity: str) -
         )
 
 
+def current_presence(engine: Engine) -> list[dict[str, Any]]:
+    """Each agent's latest presence of the last PRESENCE_TTL seconds, by agent."""
+    with read_tx(engine) as conn:
+        rows = conn.execute(
+            select(presence.c.agent, presence.c.ticket_id, presence.c.activity, presence.c.at)
+            .where(presence.c.at >= now_epoch() - PRESENCE_TTL)
+            .order_by(presence.c.id)
+        ).mappings()
+        latest = {row["agent"]: dict(row) for row in rows}  # later rows win
+    return [latest[agent] for agent in sorted(latest)]
+
+
 def format_event(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 

@@ -266,6 +266,17 @@ class Client:
             raise TransportError(f"POST /presence: {_describe(error)}") from None
         self._check_status(response)  # 204: no body to parse
 
+    def present(self) -> list[dict[str, Any]]:
+        """Who is viewing or replying to which ticket now: [{agent, ticket_id, activity, at}]."""
+        body = self._json("GET", "/presence")
+        fields = (("agent", str), ("ticket_id", int), ("activity", str), ("at", int))
+        if not isinstance(body, list) or not all(
+            isinstance(item, dict) and all(_of_type(item.get(k), t) for k, t in fields)
+            for item in body
+        ):
+            raise ProtocolError("/presence: expected a list of {agent, ticket_id, activity, at}")
+        return body
+
     def head(self) -> int | None:
         """The server's newest seq (from the event stream's hello), for progress; None if
         the stream does not say."""
@@ -310,6 +321,10 @@ class Client:
         if status >= 500:
             raise ServerError(f"{where}: {status} {detail}")
         raise RequestError(f"{where}: {status} {detail}")
+
+
+def _of_type(value: object, kind: type) -> bool:
+    return _is_int(value) if kind is int else isinstance(value, kind)
 
 
 def _decode(method: str, path: str, content: bytes) -> Any:
