@@ -28,6 +28,7 @@ from agentcli.server.records import (
     create_ticket,
     get_ticket,
     message_by_external_id,
+    message_values,
     update_ticket,
 )
 from agentcli.server.schema import customers, mail_outbox, messages, tickets
@@ -108,14 +109,16 @@ def receive(conn: Connection, workflow: Workflow | None, item: InboundText) -> d
             record_changes(conn, before, ticket, actor=CUSTOMER, client=client, at=now)
     row, _seq = append_message(
         conn,
-        ticket_id=ticket["id"],
-        kind=MessageKind.PUBLIC,
-        author_kind=AuthorKind.CUSTOMER,
-        author=item.sender.name,
-        channel=item.channel,
-        body=item.text,
-        external_id=item.external_id,
-        created_at=now,
+        message_values(
+            ticket_id=ticket["id"],
+            kind=MessageKind.PUBLIC,
+            author_kind=AuthorKind.CUSTOMER,
+            author=item.sender.name,
+            channel=item.channel,
+            body=item.text,
+            external_id=item.external_id,
+            created_at=now,
+        ),
     )
     record_event(
         conn,

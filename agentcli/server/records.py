@@ -133,57 +133,11 @@ def write_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> Ro
     return conn.execute(_UPDATE_TICKET, {**values, "ticket_id_": ticket_id}).mappings().one()
 
 
-def append_message(
-    conn: Connection,
-    *,
-    ticket_id: int,
-    kind: MessageKind,
-    author_kind: AuthorKind,
-    author: str,
-    channel: Channel,
-    body: str,
-    external_id: str | None = None,
-    created_at: int | None = None,
-) -> tuple[RowMapping, int]:
-    """Append a message; return it and its change seq. Messages are never edited."""
-    row = insert_message(
-        conn,
-        ticket_id=ticket_id,
-        kind=kind,
-        author_kind=author_kind,
-        author=author,
-        channel=channel,
-        body=body,
-        external_id=external_id,
-        created_at=created_at,
-    )
+def append_message(conn: Connection, values: dict[str, Any]) -> tuple[RowMapping, int]:
+    """Append a `message_values` row; return it as stored and its change seq. Messages are
+    never edited."""
+    row = conn.execute(_INSERT_MESSAGE, values).mappings().one()
     return row, append_change(conn, "message", row)
-
-
-def insert_message(
-    conn: Connection,
-    *,
-    ticket_id: int,
-    kind: MessageKind,
-    author_kind: AuthorKind,
-    author: str,
-    channel: Channel,
-    body: str,
-    external_id: str | None = None,
-    created_at: int | None = None,
-) -> RowMapping:
-    """`append_message` without the change-log entry: the caller logs the returned row."""
-    values = message_values(
-        ticket_id=ticket_id,
-        kind=kind,
-        author_kind=author_kind,
-        author=author,
-        channel=channel,
-        body=body,
-        external_id=external_id,
-        created_at=created_at,
-    )
-    return conn.execute(_INSERT_MESSAGE, values).mappings().one()
 
 
 def message_values(
@@ -197,7 +151,7 @@ def message_values(
     external_id: str | None = None,
     created_at: int | None = None,
 ) -> dict[str, Any]:
-    """The row `insert_message` writes, for callers inserting several with `insert_messages`."""
+    """A message row, for `append_message` or (several) `insert_messages`."""
     return {
         "ticket_id": ticket_id,
         "kind": str(kind),
@@ -212,7 +166,7 @@ def message_values(
 
 def insert_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[RowMapping]:
     """Insert `message_values` rows in order (one statement on PostgreSQL); the new rows in the
-    same order. Like `insert_message`, the caller logs them.
+    same order. Unlike `append_message`, the caller logs them.
     """
     return insert_returning(conn, messages, rows, messages.c.keys())
 

@@ -24,7 +24,7 @@ from agentcli.domain.sla_policy import SlaConfig
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Status
 from agentcli.server.audit import SLA_CLIENT, SYSTEM, record_event
 from agentcli.server.db import read_tx, write_tx
-from agentcli.server.records import append_message, get_ticket
+from agentcli.server.records import append_message, get_ticket, message_values
 from agentcli.server.schema import customers, sla_breaches, tickets
 from agentcli.server.sla_file import load_config as load_config  # re-exported for callers
 from agentcli.server.wire import iso
@@ -142,13 +142,15 @@ def check_breaches(engine: Engine, now: int | None = None) -> int:
                 )
                 append_message(
                     conn,
-                    ticket_id=ticket_id,
-                    kind=MessageKind.EVENT,
-                    author_kind=AuthorKind.SYSTEM,
-                    author="sla",
-                    channel=Channel(ticket["channel"]),
-                    body=f"SLA breached: {_LABELS[target]} was due {iso(due)}",
-                    created_at=now,
+                    message_values(
+                        ticket_id=ticket_id,
+                        kind=MessageKind.EVENT,
+                        author_kind=AuthorKind.SYSTEM,
+                        author="sla",
+                        channel=Channel(ticket["channel"]),
+                        body=f"SLA breached: {_LABELS[target]} was due {iso(due)}",
+                        created_at=now,
+                    ),
                 )
                 record_event(
                     conn,

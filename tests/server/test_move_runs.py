@@ -22,7 +22,7 @@ from agentcli.server import auth
 from agentcli.server.db import open_engine, write_tx
 from agentcli.server.mutations import Incoming
 from agentcli.server.push import apply_batch
-from agentcli.server.records import append_message, create_customer, create_ticket
+from agentcli.server.records import append_message, create_customer, create_ticket, message_values
 from agentcli.server.schema import agents
 from agentcli.server.workflow import Workflow
 from tests.server.differential import NOW, dump, renumbered
@@ -71,9 +71,10 @@ def _store(engine: Engine) -> Seen:
             last = 0
             for author in ("customer", holder or "li", "customer")[: n % 4]:
                 message, _ = append_message(
-                    conn, ticket_id=ticket["id"], kind=MessageKind.PUBLIC,
+                    conn,
+                    message_values( ticket_id=ticket["id"], kind=MessageKind.PUBLIC,
                     author_kind=AuthorKind.CUSTOMER if author == "customer" else AuthorKind.AGENT,
-                    author=author, channel=Channel(ticket["channel"]), body="…", created_at=NOW,
+                    author=author, channel=Channel(ticket["channel"]), body="…", created_at=NOW),
                 )  # fmt: skip
                 last = message["id"]
             seen[int(ticket["id"])] = (holder or None, last)

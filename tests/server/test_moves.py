@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind
 from agentcli.server.db import read_tx, write_tx
-from agentcli.server.records import append_message
+from agentcli.server.records import append_message, message_values
 from agentcli.server.schema import tickets
 from tests.server.conftest import Live
 from tests.server.test_mutations import mutation, push, snapshot
@@ -46,12 +46,14 @@ def test_move_applies_when_nothing_changed_and_a_customer_message_does_not_block
     with write_tx(live.engine) as conn:
         append_message(
             conn,
-            ticket_id=ticket,
-            kind=MessageKind.PUBLIC,
-            author_kind=AuthorKind.CUSTOMER,
-            author="Olena",
-            channel=Channel.CHAT,
-            body="Ще щось?",
+            message_values(
+                ticket_id=ticket,
+                kind=MessageKind.PUBLIC,
+                author_kind=AuthorKind.CUSTOMER,
+                author="Olena",
+                channel=Channel.CHAT,
+                body="Ще щось?",
+            ),
         )
     with live.client("sup") as http:
         [answer] = push(http, _move(ticket, "li", saw="olena", seen_message=0))

@@ -25,7 +25,7 @@ from agentcli.domain.mutations import Mutation, MutationType
 from agentcli.domain.vocabulary import AuthorKind, Channel, MessageKind, Role
 from agentcli.server import auth
 from agentcli.server.db import open_engine, write_tx
-from agentcli.server.records import append_message, create_customer, create_ticket
+from agentcli.server.records import append_message, create_customer, create_ticket, message_values
 from agentcli.store.conflicts import list_conflicts
 from agentcli.store.db import open_store
 from agentcli.store.outbox import enqueue
@@ -89,12 +89,14 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
 def _customer_message(conn, ticket_id: int, body: str) -> None:
     append_message(
         conn,
-        ticket_id=ticket_id,
-        kind=MessageKind.PUBLIC,
-        author_kind=AuthorKind.CUSTOMER,
-        author="王芳",
-        channel=Channel.EMAIL,
-        body=body,
+        message_values(
+            ticket_id=ticket_id,
+            kind=MessageKind.PUBLIC,
+            author_kind=AuthorKind.CUSTOMER,
+            author="王芳",
+            channel=Channel.EMAIL,
+            body=body,
+        ),
     )
 
 
