@@ -350,8 +350,7 @@ def _apply_messages(
     }
     conn.executemany(_SQL["message"], map(_MESSAGE_VALUES, new))
     conn.executemany(
-        "INSERT INTO search_index(rowid, text) VALUES (?, ?)",
-        [(data["id"], _index_text(data, subject_of, texts)) for data in new],
+        "INSERT INTO search_index(rowid, text) VALUES (?, ?)", _index_rows(new, subject_of, texts)
     )
     indexed.add(new, subject_of)
     newest: dict[int, int] = {}
@@ -373,15 +372,23 @@ def _apply_messages(
                 _replace_local_copy(conn, data["id"], data["ticket_id"])
 
 
-def _index_text(data: dict[str, Any], subject_of: dict[int, str], texts: dict[str, str]) -> str:
-    """index_text(indexed_source(body, subject)): index_text works character by character, so
-    the subject's part is joined to the body's, which was usually made ahead (`texts`)."""
-    body = data["body"]
-    text = texts.get(body)
-    if text is None:
-        text = index_text(body)
-    subject = subject_of.get(data["id"])
-    return text if subject is None else index_text(indexed_source("", subject)) + text
+def _index_rows(
+    messages: list[dict[str, Any]], subject_of: dict[int, str], texts: dict[str, str]
+) -> list[tuple[int, str]]:
+    """(id, index_text(indexed_source(body, subject))) of each message. index_text works
+    character by character, so an opening message's subject part is joined to its body's,
+    which was usually made ahead (`texts`). Inline, not a call per message: ~300k of them in
+    a first sync, where the call alone cost the store 0.3 s."""
+    made = texts.get
+    rows = [(data["id"], made(data["body"]) or index_text(data["body"])) for data in messages]
+    if not subject_of:
+        return rows
+    return [
+        (id_, index_text(indexed_source("", subject_of[id_])) + text)
+        if id_ in subject_of
+        else (id_, text)
+        for id_, text in rows
+    ]
 
 
 class _Indexed:

@@ -13,7 +13,7 @@ import ipaddress
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,6 +55,9 @@ class RateLimited(SyncError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[type[RateLimited], tuple[str, float]]:
+        return RateLimited, (str(self), self.retry_after)  # crosses from the pull process
 
 
 class AuthError(SyncError):
@@ -138,6 +141,19 @@ def _optional(value: Any, check: Any, name: str) -> Any:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """What a Client is made from: the pull's child process opens its own with these."""
+
+    server: str
+    token: str = field(repr=False)
+    insecure: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+
+    def open(self) -> Client:
+        return Client(self.server, self.token, insecure=self.insecure, timeout=self.timeout)
+
+
 class Client:
     """One server, one token. Thread-safe (httpx.Client is); not async on purpose: the engine
     runs in a worker thread, so the TUI's event loop never waits on the network."""
@@ -151,6 +167,7 @@ class Client:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.server = check_url(server, insecure=insecure)
+        self.settings = ClientSettings(self.server, token, insecure, timeout)
         # verify=True always: --insecure only permits plain http, never an unchecked TLS peer.
         self._http = httpx.Client(
             base_url=self.server + API,

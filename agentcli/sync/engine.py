@@ -23,14 +23,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import Protocol
 
 import sqlite_utils
 
 from agentcli.domain.wire import WireError
-from agentcli.store.changes import CheckedPage, apply_checked, read_cursor
+from agentcli.store.changes import apply_checked, read_cursor
 from agentcli.store.db import transaction
 from agentcli.store.outbox import mutation_of, note_attempt, push_batch, queued_count, settle_in
 from agentcli.sync.client import Client, ProtocolError, RateLimited, SyncError
+from agentcli.sync.fetcher import Fetched, Item, PullProcess, PullThread
 from agentcli.sync.status import record_error, record_success
 
 log = logging.getLogger("agentcli.sync")
@@ -48,6 +50,8 @@ class SyncConfig:
     backoff_cap: float = 30.0
     poll_interval: float = 30.0  # between cycles when no live nudge comes
     max_push_rounds: int = 10_000  # a guard against a server that never settles anything
+    # A pull at least this far behind the server's head fetches in a child process (fetcher).
+    process_from: int = 50_000
 
 
 @dataclass
@@ -83,23 +87,19 @@ class SyncReport:
     cursor: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class _Fetched:
-    page: CheckedPage
-    more: bool
+class _Pages(Protocol):
+    def get(self) -> Item: ...
+    def get_nowait(self) -> Item: ...
 
 
-_Item = _Fetched | BaseException | None  # None: the fetch is done
-
-
-def _take(pages: queue.Queue[_Item]) -> tuple[list[_Fetched], bool, BaseException | None]:
+def _take(pages: _Pages) -> tuple[list[Fetched], bool, BaseException | None]:
     """Wait for a page, then take the pages already waiting behind it (PAGES_AHEAD at most).
 
     Returns the pages, whether the fetch ended (None or an error came after them; an empty
     list always ends it) and the error it ended with."""
-    batch: list[_Fetched] = []
+    batch: list[Fetched] = []
     item = pages.get()
-    while isinstance(item, _Fetched):
+    while isinstance(item, Fetched):
         batch.append(item)
         if not item.more or len(batch) == PAGES_AHEAD:
             return batch, False, None
@@ -108,6 +108,11 @@ def _take(pages: queue.Queue[_Item]) -> tuple[list[_Fetched], bool, BaseExceptio
         except queue.Empty:
             return batch, False, None
     return batch, True, item
+
+
+def _synced_before(db: sqlite_utils.Database) -> bool:
+    found = db.conn.execute("SELECT 1 FROM sync_state WHERE key = 'last_sync'").fetchone()
+    return found is not None
 
 
 def backoff_delay(attempt: int, config: SyncConfig, rng: random.Random | None = None) -> float:
@@ -170,21 +175,17 @@ class Engine:
     def pull(self, report: SyncReport | None = None, *, head: int | None = None) -> SyncReport:
         """Apply pages after the stored cursor until the server has no more.
 
-        A fetcher thread fetches and checks the next pages (a few ahead at most) while this
-        thread applies earlier ones: SQLite does most of its work without the GIL, so the
-        two overlap. The pages waiting when the store is free are applied together, in one
-        transaction with the last cursor; a page that fails its check comes as its
-        WireError, after the pages before it.
+        A fetcher (fetcher.py) fetches and checks the next pages (a few ahead at most) while
+        this thread applies earlier ones. The pages waiting when the store is free are
+        applied together, in one transaction with the last cursor; a page that fails its
+        check comes as its WireError, after the pages before it.
         """
         report = report or SyncReport()
         after = read_cursor(self.db)
+        if head is None and self._may_fork() and not _synced_before(self.db):
+            head = self.client.head()  # a first sync: is it big enough for a child process?
         progress = Progress(start_cursor=after, cursor=after, head=head)
-        pages: queue.Queue[_Item] = queue.Queue(maxsize=PAGES_AHEAD)
-        stop = threading.Event()
-        fetcher = threading.Thread(
-            target=self._fetch, args=(after, pages, stop), name="agentcli-pull", daemon=True
-        )
-        fetcher.start()
+        pages = self._fetcher(after, head)
         try:
             while True:
                 batch, ended, error = _take(pages)
@@ -198,16 +199,23 @@ class Engine:
             log.warning("page after cursor %s rejected: %s", read_cursor(self.db), error)
             raise
         finally:
-            stop.set()
-            while fetcher.is_alive():  # unblock a fetcher waiting on a full queue
-                try:
-                    pages.get_nowait()
-                except queue.Empty:
-                    fetcher.join(timeout=0.05)
+            pages.close()
         report.cursor = read_cursor(self.db)
         return report
 
-    def _apply(self, batch: list[_Fetched], report: SyncReport, progress: Progress) -> None:
+    def _may_fork(self) -> bool:
+        """Only a plain Client can be rebuilt in a child from its settings."""
+        return type(self.client) is Client
+
+    def _fetcher(self, after: int, head: int | None) -> PullThread | PullProcess:
+        limit = self.config.page_size
+        if self._may_fork() and head is not None and head - after >= self.config.process_from:
+            # A store thread without a fetcher thread never waits for the GIL; two batches
+            # ahead keep the child busy while the store applies one.
+            return PullProcess(self.client.settings, after, limit, 2 * PAGES_AHEAD)
+        return PullThread(self.client, after, limit, PAGES_AHEAD)
+
+    def _apply(self, batch: list[Fetched], report: SyncReport, progress: Progress) -> None:
         applied = apply_checked(self.db, [fetched.page for fetched in batch])
         report.pulled += applied
         progress.changes += applied
@@ -218,27 +226,6 @@ class Engine:
             progress.messages += kinds["message"]
         if self.on_progress is not None:
             self.on_progress(progress)
-
-    def _fetch(self, after: int, pages: queue.Queue[_Item], stop: threading.Event) -> None:
-        def put(item: _Item) -> bool:
-            while not stop.is_set():
-                try:
-                    pages.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        try:
-            cursor = after
-            while not stop.is_set():
-                checked, more = self.client.checked_changes(cursor, self.config.page_size)
-                if not put(_Fetched(checked, more)) or not more:
-                    break
-                cursor = checked.next
-            put(None)
-        except BaseException as error:  # handed to the applying thread, which raises it
-            put(error)
 
     # --- one cycle --------------------------------------------------------------------
 

@@ -81,8 +81,22 @@ class FaultProxy:
     """A loopback TCP proxy that, while `faults` is on, drops, delays, resets and truncates
     connections at random (seeded). Runs its own asyncio loop in a thread."""
 
-    def __init__(self, target_port: int, seed: int = 1) -> None:
+    def __init__(
+        self,
+        target_port: int,
+        seed: int = 1,
+        cut_within: tuple[int, int] = (1, 4000),
+        weights: dict[str, int] | None = None,
+    ) -> None:
         self.target_port = target_port
+        self.weights = weights or {
+            "clean": 40,
+            "drop": 15,
+            "delay": 15,
+            "reset": 15,
+            "truncate": 15,
+        }
+        self.cut_within = cut_within  # bytes of the answer passed before a reset or truncation
         self.port = free_port()
         self.faults = True
         self.rng = random.Random(seed)
@@ -119,9 +133,7 @@ class FaultProxy:
         self.connections += 1
         fault = "clean"
         if self.faults:
-            fault = self.rng.choices(
-                ["clean", "drop", "delay", "reset", "truncate"], [40, 15, 15, 15, 15]
-            )[0]
+            fault = self.rng.choices(list(self.weights), list(self.weights.values()))[0]
         self.counts[fault] += 1
         if fault == "drop":
             writer.close()
@@ -133,7 +145,7 @@ class FaultProxy:
         except OSError:
             writer.close()
             return
-        budget = self.rng.randint(1, 4000) if fault in ("reset", "truncate") else None
+        budget = self.rng.randint(*self.cut_within) if fault in ("reset", "truncate") else None
 
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, cut: bool) -> None:
             nonlocal budget
@@ -162,6 +174,28 @@ class FaultProxy:
 
         # Faults cut the server's answer (the client's request reached the server or not).
         await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
+
+
+def children_of(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is `pid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            except OSError:  # ended meanwhile
+                continue
+            if int(ppid) == pid and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie has ended: only its exit status waits to be read)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def client_env(store: Path, config: Path) -> dict[str, str]:

@@ -16,7 +16,8 @@ from agentcli.domain.wire import WireError
 from agentcli.store.changes import CheckedPage, apply_checked, apply_page, check_page, read_cursor
 from agentcli.store.db import open_store
 from agentcli.sync.client import Page, TransportError, check_body
-from agentcli.sync.engine import PAGES_AHEAD, Engine, SyncConfig, _Fetched, _take
+from agentcli.sync.engine import PAGES_AHEAD, Engine, SyncConfig, _take
+from agentcli.sync.fetcher import Fetched
 from tests.wire_pages import message_change, starter_page, ticket_change
 
 
@@ -64,11 +65,16 @@ def db(tmp_path: Path):
 
 def _state(db) -> tuple:
     conn = db.conn
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_tokens"
+        " USING fts5vocab(main, search_index, instance)"
+    )
     return (
         read_cursor(db),
         conn.execute("SELECT * FROM tickets ORDER BY id").fetchall(),
         conn.execute("SELECT * FROM messages ORDER BY id").fetchall(),
-        conn.execute("SELECT rowid FROM search_index ORDER BY rowid").fetchall(),
+        # The indexed messages (the index is contentless: its vocabulary lists them).
+        conn.execute("SELECT DISTINCT doc FROM temp.search_tokens ORDER BY doc").fetchall(),
     )
 
 
@@ -106,7 +112,7 @@ def test_take_groups_the_waiting_pages_up_to_the_last() -> None:
     waiting: queue.Queue[Any] = queue.Queue()
     checked = check_page(_pages(1)[0], 10, after=7)
     for more in (True, True, False):
-        waiting.put(_Fetched(checked, more))
+        waiting.put(Fetched(checked, more))
     waiting.put(None)
     batch, ended, error = _take(waiting)
     assert [fetched.more for fetched in batch] == [True, True, False]
