@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from agentcli.cli.main import main
 from agentcli.domain.cases import CaseType
 from agentcli.domain.clock import SLA_NEVER
-from agentcli.domain.text import index_text
+from agentcli.domain.text import index_text, tokenize
 from agentcli.domain.vocabulary import LANGUAGES, Channel, Status
 from agentcli.store.bulk import seed_store
 from agentcli.store.db import open_store
@@ -206,7 +206,18 @@ def test_view_counts_equal_group_by(seeded: sqlite3.Connection) -> None:
 
 def test_every_message_is_in_the_search_index(seeded: sqlite3.Connection) -> None:
     ids = column(seeded, "SELECT id FROM messages ORDER BY id")
-    assert column(seeded, "SELECT rowid FROM search_index ORDER BY rowid") == ids
+    # The index lists its rows through fts5vocab (a contentless table without document sizes,
+    # columnsize=0 since migration 9, can't be scanned), which knows only rows with a token: a
+    # body of punctuation alone ("？？？") is in no doclist, and is found by no search anyway.
+    seeded.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.indexed"
+        " USING fts5vocab(main, search_index, instance)"
+    )
+    indexed = set(column(seeded, "SELECT DISTINCT doc FROM temp.indexed"))
+    with_words = {
+        row[0] for row in seeded.execute("SELECT id, body FROM messages") if tokenize(row[1])
+    }
+    assert with_words <= indexed <= set(ids)
     with_refund = set(column(seeded, "SELECT id FROM messages WHERE body LIKE '%退款%'"))
     found = set(
         column(seeded, """SELECT rowid FROM search_index WHERE search_index MATCH '"退 款"'""")

@@ -15,6 +15,10 @@ over a 2,000-row window it walks every hit to count document frequencies (0.1-0.
 messages). Snippets are cut in Python from the original text of the returned hits only.
 
 Message ids order "newest": local unsent messages (negative ids) come last.
+
+The index keeps no document sizes (FTS5 `columnsize=0`, migration 9: nothing here uses bm25()
+or rank), so it answers MATCH queries only: a scan or a rowid lookup without MATCH fails with
+"table does not support scanning" (list its rows through fts5vocab).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ MAX_CANDIDATES = 5000
 # A prefix with more words than this stays a prefix query (as before expansion): a letter or
 # two, or a few digits, can start thousands of words, too many to spell out in one expression.
 EXPAND_LIMIT = 64
-# The tokenizer of search_index (migration 1); the word list's scratch index must use the same.
+# The tokenizer of search_index (migrations 1 and 9); the word list's scratch index must use
+# the same.
 TOKENIZER = "unicode61 remove_diacritics 0"
 
 
