@@ -61,6 +61,7 @@ from agentcli.demo.generator import (
     generate,
 )
 from agentcli.domain.clock import now_epoch
+from agentcli.store import fts_config
 from agentcli.store.migrations import COUNTER_TRIGGER_NAMES
 from agentcli.store.search import add_words
 
@@ -76,9 +77,6 @@ BULK_CACHE_KIB = 512 * 1024
 # Load with a rollback journal instead of the WAL from this size on (when nothing else has the
 # store open): below it the WAL's second copy costs less than switching modes twice.
 ROLLBACK_JOURNAL_MIN_TICKETS = 50_000
-# FTS5 merge settings during a big load (crisismerge is capped below FTS5's 2000 segments).
-FTS_LOAD_CONFIG = {"automerge": 0, "crisismerge": 1999}
-FTS_DEFAULT_CONFIG = {"automerge": 4, "crisismerge": 16}
 # Other indexes dropped and rebuilt with the inbox ones (sequential keys, but a sort of a
 # million in-order keys is still cheaper than a million b-tree inserts).
 OTHER_BULK_INDEXES = ("messages_by_ticket", "ticket_tags_by_ticket")
@@ -238,10 +236,9 @@ def _load(
     indexes = _inbox_indexes(conn) if rebuild_indexes else {}
     if rebuild_indexes:
         indexes.update(_schema_sql(conn, "index", OTHER_BULK_INDEXES))
-    fts_saved = _fts_config(conn) if rebuild_indexes else {}
+    fts_saved = fts_config.merge_settings(conn) if rebuild_indexes else {}
     if fts_saved:
-        for key, value in FTS_LOAD_CONFIG.items():
-            _set_fts_config(conn, key, value)
+        fts_config.set_options(conn, fts_config.LOAD)
     for name in triggers:
         conn.execute(f"DROP TRIGGER {name}")
     for name in indexes:
@@ -263,9 +260,8 @@ def _load(
 
     _add_view_counts(conn, view_counts)
     if fts_saved:
-        conn.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
-        for key, value in fts_saved.items():
-            _set_fts_config(conn, key, value)
+        fts_config.optimize(conn)
+        fts_config.set_options(conn, fts_saved)
     for sql in indexes.values():
         conn.execute(sql)
     for sql in triggers.values():
@@ -284,21 +280,6 @@ def _schema_sql(conn: sqlite3.Connection, kind: str, names: Iterable[str]) -> di
         ).fetchall()
     )
     return {name: found[name] for name in wanted if name in found}
-
-
-def _fts_config(conn: sqlite3.Connection) -> dict[str, int]:
-    """The search index's current merge settings (FTS5's defaults where never set)."""
-    stored = dict(
-        conn.execute(
-            "SELECT k, v FROM search_index_config WHERE k IN ('automerge', 'crisismerge')"
-        ).fetchall()
-    )
-    return {key: int(stored.get(key, default)) for key, default in FTS_DEFAULT_CONFIG.items()}
-
-
-def _set_fts_config(conn: sqlite3.Connection, key: str, value: int) -> None:
-    # Through FTS5's own command, so its cached configuration is invalidated everywhere.
-    conn.execute("INSERT INTO search_index(search_index, rank) VALUES (?, ?)", (key, value))
 
 
 def _inbox_indexes(conn: sqlite3.Connection) -> dict[str, str]:

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 
 from agentcli.domain.text import index_text, indexed_source
+from agentcli.store import fts_config
 
 # Counters per (status, assignee, queue) so sidebar counts never scan the tickets table.
 _COUNTER_TRIGGERS = """
@@ -40,10 +41,6 @@ Migration = str | Callable[[sqlite3.Connection], None]
 
 # Messages re-indexed per executemany by migration 9 (bounded memory at millions of messages).
 REINDEX_BATCH = 10_000
-# FTS5 merge settings while migration 9 re-indexes (as agentcli.store.bulk loads: no merging
-# until one `optimize` at the end), and FTS5's defaults for keys the store never set.
-_REINDEX_FTS_CONFIG = {"automerge": 0, "crisismerge": 1999}
-_DEFAULT_FTS_CONFIG = {"automerge": 4, "crisismerge": 16}
 # Messages in id order (local unsent ones, negative, first), each with its ticket's subject if
 # it is the ticket's opening message (lowest positive id), as every writer indexes them.
 _REINDEX_ROWS = """
@@ -64,17 +61,10 @@ def _recreate_search_index(conn: sqlite3.Connection) -> None:
             text, content='', columnsize=0, tokenize='unicode61 remove_diacritics 0'
         )"""
     )
-
-    def set_config(key: str, value: object) -> None:
-        # FTS5's own command (as agentcli.store.bulk), never a write to search_index_config.
-        conn.execute("INSERT INTO search_index(search_index, rank) VALUES (?, ?)", (key, value))
-
-    for key, value in config:  # merge settings the old index had (e.g. the seeder's)
-        set_config(key, value)
+    fts_config.set_options(conn, dict(config))  # what the old index had (e.g. the seeder's)
     if conn.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is None:
         return  # a new store: nothing to index
-    for key, value in _REINDEX_FTS_CONFIG.items():
-        set_config(key, value)
+    fts_config.set_options(conn, fts_config.LOAD)  # merged once, at the end
     insert = "INSERT INTO search_index(rowid, text) VALUES (?, ?)"
     rows = conn.execute(_REINDEX_ROWS.format(where=""), (REINDEX_BATCH,)).fetchall()
     while rows:
@@ -90,10 +80,11 @@ def _recreate_search_index(conn: sqlite3.Connection) -> None:
         rows = conn.execute(
             _REINDEX_ROWS.format(where="WHERE m.id > ?"), (rows[-1][0], REINDEX_BATCH)
         ).fetchall()
-    conn.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
+    fts_config.optimize(conn)
     old = dict(config)
-    for key, default in _DEFAULT_FTS_CONFIG.items():
-        set_config(key, old.get(key, default))
+    fts_config.set_options(
+        conn, {key: old.get(key, default) for key, default in fts_config.DEFAULTS.items()}
+    )
 
 
 MIGRATIONS: list[Migration] = [
