@@ -177,7 +177,7 @@ def _child(
 
 def _pack(fetched: Fetched) -> bytes:
     """A page as one marshal blob of plain tuples, dicts and strings: it crosses to the store's
-    process in half the CPU of pickling its Change tuples and Prepared (measured on a first
+    process in a third of the CPU of pickling its Change tuples and Prepared (measured on a first
     sync's 401 pages: pickle 1.0 s to make and 2.2 s to read back, marshal 0.45 and 0.5).
     Checked pages hold only what JSON decodes to, which marshal writes as it is."""
     page = fetched.page
