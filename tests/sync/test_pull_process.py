@@ -35,6 +35,7 @@ from agentcli.store.outbox import enqueue
 from agentcli.store.search import search
 from agentcli.sync.client import AuthError, Client, RateLimited, SyncError
 from agentcli.sync.engine import Engine, Progress, SyncConfig
+from agentcli.sync.live import SyncWorker
 from tests.sync.harness import (
     FaultProxy,
     ServerProcess,
@@ -277,6 +278,35 @@ def test_errors_cross_from_the_child_as_the_thread_path_raises_them(served: Serv
         "429 rate limited",
         2.5,
     )
+
+
+def test_the_consoles_background_worker_pulls_through_the_child_process(served: Served) -> None:
+    """The console runs the engine in SyncWorker's thread, beside its UI thread: the child is
+    spawned from there, the pull completes, and the store matches the server's."""
+    store = served.tmp / "console.db"
+    open_store(store).conn.close()
+    cycles: list[BaseException | None] = []
+    worker = SyncWorker(
+        store,
+        lambda: Client(served.server.url, served.token),
+        PROCESS,
+        live=False,
+        on_cycle=lambda report, error: cycles.append(error),
+    )
+    seen: set[str] = set()
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not cycles and time.monotonic() < deadline:
+            seen.update(child.name for child in multiprocessing.active_children())
+            time.sleep(0.005)
+    finally:
+        worker.stop()
+    assert cycles == [None], "the first cycle failed or never ended"
+    assert "agentcli-pull" in seen, "no child process fetched"
+    assert multiprocessing.active_children() == []
+    assert _cursor(store) == served.head
+    assert local_checksum(store) == server_checksum(served.db)
 
 
 # A client process: the real engine pulling a big backlog (any, here) into its store.
