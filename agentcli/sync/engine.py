@@ -122,6 +122,11 @@ def backoff_delay(attempt: int, config: SyncConfig, rng: random.Random | None = 
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
+class Cancelled(Exception):
+    """A pull stopped between two of its transactions because `Engine.cancel` was set (the
+    console is quitting during a long first sync); the next pull resumes from the cursor."""
+
+
 class Engine:
     def __init__(
         self,
@@ -130,11 +135,13 @@ class Engine:
         config: SyncConfig | None = None,
         *,
         on_progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.db = db
         self.client = client
         self.config = config or SyncConfig()
         self.on_progress = on_progress
+        self.cancel = cancel
 
     # --- push -------------------------------------------------------------------------
 
@@ -195,6 +202,8 @@ class Engine:
                     raise error
                 if ended or not batch[-1].more:
                     break
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Cancelled(f"pull stopped at cursor {progress.cursor}")
         except WireError as error:
             log.warning("page after cursor %s rejected: %s", read_cursor(self.db), error)
             raise
@@ -267,6 +276,8 @@ def run_loop(
             report = engine.sync_once()
             attempt = 0
             wait = engine.config.poll_interval
+        except Cancelled:
+            return
         except RateLimited as limited:
             error, wait = limited, limited.retry_after
         except (SyncError, WireError) as failure:

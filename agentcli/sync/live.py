@@ -110,7 +110,8 @@ class SyncWorker:
         db = open_store(self.db_path)
         client = self.client_factory()
         try:
-            engine = Engine(db, client, self.config)
+            # Stopping ends a long pull between two transactions: quitting never waits for it.
+            engine = Engine(db, client, self.config, cancel=self._stop)
             run_loop(engine, self._stop, self._nudge, on_cycle=self.on_cycle, rng=random.Random())
         finally:
             client.close()

@@ -309,6 +309,37 @@ def test_the_consoles_background_worker_pulls_through_the_child_process(served: 
     assert local_checksum(store) == server_checksum(served.db)
 
 
+def test_stopping_the_worker_ends_a_first_sync_between_transactions(served: Served) -> None:
+    """Quitting the console during a long first sync: the worker's pull stops after the
+    transaction it is in (not after the whole backlog), its child ends, nothing is recorded as
+    synced, and the next pull resumes from the cursor to the server's state."""
+    store = served.tmp / "quitting.db"
+    open_store(store).conn.close()
+    slow = SyncConfig(page_size=1, process_from=1)  # ~1,000 requests: seconds to pull all
+    worker = SyncWorker(store, lambda: Client(served.server.url, served.token), slow, live=False)
+    worker.start()
+    deadline = time.monotonic() + 60
+    while _cursor(store) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    worker.stop(timeout=10)
+    assert time.monotonic() - started < 2, "stop waited for the rest of the backlog"
+    assert not worker.running
+    stopped_at = _cursor(store)
+    assert 0 < stopped_at < served.head
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []
+    conn = sqlite3.connect(store)
+    assert conn.execute("SELECT 1 FROM sync_state WHERE key = 'last_sync'").fetchone() is None
+    conn.close()
+
+    pulled, _ = _pull(store, served.server.url, served.token, PROCESS)
+    assert pulled == served.head - stopped_at
+    assert local_checksum(store) == server_checksum(served.db)
+
+
 # A client process: the real engine pulling a big backlog (any, here) into its store.
 _CLIENT = """
 import sys
