@@ -7,8 +7,9 @@ start at `start`, so a seed can be appended to a non-empty store.
 
 Speed matters (the seeder writes a million tickets): all phrase material is compiled once
 into whole-message templates (greeting + body + sign-off) together with their search-index
-form, so each message costs one or two `str.format_map` calls and no regex work. That works
-because `index_text` is per character: index_text(a + b) == index_text(a) + index_text(b).
+form, so each message costs at most two `str.format_map` calls (none for a template without
+slots) and no regex work. That works because `index_text` is per character:
+index_text(a + b) == index_text(a) + index_text(b).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import random
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from math import floor
 from typing import Any, TypeVar
 
 from agentcli.demo import corpus
@@ -29,6 +31,9 @@ T = TypeVar("T")
 Row = tuple[Any, ...]
 # A template: (raw text, search-index form or None when the language has no CJK).
 Tpl = tuple[str, str | None]
+# A carrier: (stored name, local name, its index form, tracking number %-format and modulus
+# (_number_format), whether the format also takes 6 letters and digits first (UPS)).
+Carrier = tuple[str, str, str, str, int, bool]
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -278,6 +283,13 @@ def _amount_formatter(lang: str) -> Callable[[int], str]:
     return lambda c: f"${c // 100:,}.{c % 100:02d}"
 
 
+def _number_format(head: str, digits: int) -> tuple[str, int]:
+    """A %-format for `head` (a prefix, maybe with a %s) then `digits` random digits, and the
+    modulus that cuts 64 random bits to them (digits <= 18: bias negligible)."""
+    return f"{head}%0{digits}d", 10**digits
+
+
+@functools.cache  # order totals are sums of a few shelf prices
 def _decimal(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -318,7 +330,7 @@ class _Scenario:
     delivered: bool
     case_types: list[str | None]
     tags: tuple[str, ...]
-    priorities: list[str]
+    priorities: list[int]  # ranks (_RANK)
     subjects: list[Tpl]
     openers: list[Tpl]
     agent_first: list[Tpl]
@@ -343,7 +355,7 @@ class _Lang:
     amount_index: Callable[[str], str]  # index form of an amount text (元 is CJK)
     products: list[_Product]
     defects: dict[str, list[tuple[str, str]]]
-    carriers: list[tuple[str, str, str, str, int, bool]]  # stored, local, idx, prefix, n, alnum
+    carriers: list[Carrier]
     weekdays: list[tuple[str, str]]
     channels: list[str]
     scenarios: list[_Scenario]
@@ -359,8 +371,7 @@ class _Lang:
     stems: tuple[str, ...]
     domains: tuple[str, ...]
     handle_kind: str
-    order_prefix: str
-    order_digits: int
+    order_number: tuple[str, int]  # (_number_format)
     order_quote: str
     # amount in minor units -> (text, index form); totals come from a small set of prices.
     amounts: dict[int, tuple[str, str]] = field(default_factory=dict)
@@ -396,7 +407,9 @@ def _compile_scenario(raw: dict, lang: str, cjk: bool) -> _Scenario:
         delivered=raw["delivered"],
         case_types=_expand(raw["case_types"], 20),
         tags=raw["tags"][lang],
-        priorities=_expand(_PRIORITY_BY_SCENARIO.get(raw["key"], _PRIORITY_MIX), 40),
+        priorities=[
+            _RANK[p] for p in _expand(_PRIORITY_BY_SCENARIO.get(raw["key"], _PRIORITY_MIX), 40)
+        ],
         subjects=[_tpl(_capitalize(s), cjk) for s in raw["subject"][lang]],
         openers=_combos(greetings, raw["opener"][lang], signoffs, cjk),
         agent_first=_combos(agent_greetings, raw["agent_first"][lang], agent_signoffs, cjk),
@@ -414,9 +427,11 @@ def _compile_lang(lang: str) -> _Lang:
     ]  # fmt: skip
     carriers = []
     for stored, local, fmt, weight in corpus.CARRIERS[lang]:
-        alnum = "@" in fmt
-        prefix, n = fmt.split("@" if alnum else "#")
-        carriers.extend([(stored, local, index_text(local), prefix, int(n), alnum)] * weight)
+        ups = "@" in fmt
+        prefix, n = fmt.split("@" if ups else "#")
+        # UPS: 1Z + shipper account (6 letters and digits) + service code 03 + package number.
+        number, modulus = _number_format(prefix + "%s03" if ups else prefix, int(n) - 8 * ups)
+        carriers.extend([(stored, local, index_text(local), number, modulus, ups)] * weight)
     agent_greetings = corpus.AGENT_GREETINGS[lang]
     agent_signoffs = corpus.AGENT_SIGNOFFS[lang]
     family, given, stems = corpus.NAMES[lang]
@@ -453,8 +468,7 @@ def _compile_lang(lang: str) -> _Lang:
         stems=stems,
         domains=corpus.EMAIL_DOMAINS[lang],
         handle_kind=corpus.HANDLE_KIND[lang],
-        order_prefix=prefix,
-        order_digits=digits,
+        order_number=_number_format(prefix, digits),
         order_quote=quote,
     )
 
@@ -476,35 +490,44 @@ def _tables() -> dict[str, _Lang]:
 # The generator
 
 
-@dataclass(slots=True)
-class _Customer:
-    id: int
-    name: str
-    first: str
-    tier: str
+# A customer: (id, name, first name, tier). A plain tuple rather than a class: the garbage
+# collector stops tracking tuples of strings and ints, while thousands of recent customers as
+# objects kept growing its oldest generation and set off a full collection every batch.
+_Customer = tuple[int, str, str, str]
 
 
 class _Generator:
     """Carries the random stream and id counters across batches.
 
     The per-ticket path is written for speed (a million tickets): picks are inlined as
-    `seq[int(r() * len(seq))]` instead of a helper call, digit strings come from one
-    `getrandbits` formatted with a precomputed "%0Nd", and everything that depends only on
-    a small set of values (order-item JSON, amount texts, tag JSON) is built once and cached.
+    `seq[floor(r() * len(seq))]` instead of a helper call (floor, not int(): the same on the
+    non-negative numbers here, and int() is a slow type call on CPython 3.11, ~45 a ticket;
+    min() and max() are slow calls there too, so they are written as comparisons), digit
+    strings come from one `getrandbits` formatted with a precomputed "prefix%0Nd", and
+    everything that depends only on a small set of values (order-item JSON, amount texts, tag
+    JSON, decimal totals, resolution keys) is built once and cached.
     """
 
     def __init__(self, seed: int, now: int, start: StartIds, total: int) -> None:
         self.rng = random.Random(seed)
         self.r = self.rng.random
         self.bits = self.rng.getrandbits
-        self.pick = self._make_pick()
         self.now = now
         self.total = total
         self.langs = _tables()
         self.lang_table = [self.langs[code] for code in _expand(corpus.LANGUAGE_WEIGHTS)]
         self.tiers = _expand(corpus.TIERS)
-        self.status_tables = [(age, _expand(mix)) for age, mix in _STATUS_BY_AGE]
-        self.case_state_tables = {key: _expand(mix, 40) for key, mix in _CASE_STATES.items()}
+        *young, (_, old) = [(age, _expand(mix)) for age, mix in _STATUS_BY_AGE]
+        # Most tickets are older than the last young limit (a week): one comparison for them.
+        self.young_status_tables = young
+        self.young_limit = young[-1][0]
+        self.old_status_table = old
+        mixes = {key: _expand(mix, 40) for key, mix in _CASE_STATES.items()}
+        # Looked up by status and case type (whether goods travel back picks the mix).
+        self.case_state_tables = {
+            status: {str(t): mixes[(status, str(t) in _RETURNS_GOODS)] for t in CaseType}
+            for status, _ in mixes
+        }
         self.next_customer = start.customer
         self.next_order = start.order
         self.next_ticket = start.ticket
@@ -518,23 +541,10 @@ class _Generator:
 
     # -- small random helpers --------------------------------------------------------------
 
-    def _make_pick(self) -> Callable[[Sequence[T]], T]:
-        r = self.r
-
-        # A closure rather than a method, for the less frequent picks.
-        def pick(seq: Sequence[T]) -> T:
-            return seq[int(r() * len(seq))]
-
-        return pick
-
-    def digits(self, n: int) -> str:
-        """n random decimal digits (n <= 18: 64 random bits cover 10**18, bias negligible)."""
-        return _DIGITS_FORMAT[n] % (self.bits(64) % _POW10[n])
-
-    def alnum(self, n: int) -> str:
-        alphabet = "0123456789ABCDEFGHJKLMNPRSTVWXYZ"
-        b = self.bits(5 * n)  # 5 bits per character of a 32-letter alphabet
-        return "".join([alphabet[(b >> (5 * i)) & 31] for i in range(n)])
+    def alnum6(self) -> str:
+        """6 letters and digits: 5 random bits a character, the lowest first."""
+        b = self.bits(30)
+        return _ALNUM_PAIRS[b & 1023] + _ALNUM_PAIRS[b >> 10 & 1023] + _ALNUM_PAIRS[b >> 20]
 
     # -- rows --------------------------------------------------------------------------------
 
@@ -551,22 +561,24 @@ class _Generator:
         r = self.r
         recent = self.recent[lang.code]
         if recent and r() < 0.3:
-            return recent[int(r() * len(recent))]
-        family = lang.family[int(r() * len(lang.family))]
-        given = lang.given[int(r() * len(lang.given))]
+            return recent[floor(r() * len(recent))]
+        family = lang.family[floor(r() * len(lang.family))]
+        given = lang.given[floor(r() * len(lang.given))]
         name = family + given if lang.cjk else f"{given} {family}"
-        customer = _Customer(self.next_customer, name, given, self.tiers[int(r() * 200)])
+        customer_id = self.next_customer
         self.next_customer += 1
-        stem = lang.stems[int(r() * len(lang.stems))]
+        tier = self.tiers[floor(r() * 200)]
+        customer = (customer_id, name, given, tier)
+        stem = lang.stems[floor(r() * len(lang.stems))]
         email = None
         if lang.code == "en" or r() < 0.5:
-            email = f"{stem}{int(r() * 1000)}@{lang.domains[int(r() * len(lang.domains))]}"
-        handles = f'{{"{lang.handle_kind}":"{stem}_{int(r() * 100_000)}"}}'
+            email = f"{stem}{floor(r() * 1000)}@{lang.domains[floor(r() * len(lang.domains))]}"
+        handles = f'{{"{lang.handle_kind}":"{stem}_{floor(r() * 100_000)}"}}'
         out.customers.append(
-            (customer.id, name, lang.code, customer.tier, email, self.phone(lang.code), handles)
+            (customer_id, name, lang.code, tier, email, self.phone(lang.code), handles)
         )
         if len(recent) >= 2000:
-            recent[int(r() * 2000)] = customer
+            recent[floor(r() * 2000)] = customer
         else:
             recent.append(customer)
         return customer
@@ -575,53 +587,55 @@ class _Generator:
         # One draw of decimal digits, cut into the national number's groups.
         if lang == "zh-CN":
             d = f"{self.bits(64) % 1_000_000_000:09d}"
-            return f"+86 1{'35789'[int(self.r() * 5)]}{d[0]} {d[1:5]} {d[5:]}"
+            return f"+86 1{'35789'[floor(self.r() * 5)]}{d[0]} {d[1:5]} {d[5:]}"
         if lang == "zh-TW":
             d = f"{self.bits(64) % 100_000_000:08d}"
             return f"+886 9{d[:2]} {d[2:5]} {d[5:]}"
         if lang == "uk":
             d = f"{self.bits(64) % 10_000_000:07d}"
-            operator = ("67", "50", "63", "93", "97")[int(self.r() * 5)]
+            operator = ("67", "50", "63", "93", "97")[floor(self.r() * 5)]
             return f"+380 {operator} {d[:3]} {d[3:5]} {d[5:]}"
         d = f"{self.bits(64) % 10_000_000:07d}"
-        return f"+1 {200 + int(self.r() * 700)} {d[:3]} {d[3:]}"
+        return f"+1 {200 + floor(self.r() * 700)} {d[:3]} {d[3:]}"
 
-    def tracking(self, carrier: tuple[str, str, str, str, int, bool]) -> str:
-        prefix, n, alnum = carrier[3], carrier[4], carrier[5]
-        if alnum:  # UPS: 1Z + shipper account + service code + package number
-            return f"{prefix}{self.alnum(6)}03{self.digits(n - 8)}"
-        return prefix + _DIGITS_FORMAT[n] % (self.bits(64) % _POW10[n])
+    def tracking(self, carrier: Carrier) -> str:
+        number, modulus = carrier[3], carrier[4]
+        if carrier[5]:  # UPS
+            return number % (self.alnum6(), self.bits(64) % modulus)
+        return number % (self.bits(64) % modulus)
 
     def ticket(self, index: int, out: Batch) -> None:
         r, now = self.r, self.now
-        lang = self.lang_table[int(r() * 200)]
+        lang = self.lang_table[floor(r() * 200)]
         scenarios = lang.scenarios
-        scenario = scenarios[int(r() * len(scenarios))]
-        case_type = scenario.case_types[int(r() * len(scenario.case_types))]
-        customer = self.customer(lang, out)
+        scenario = scenarios[floor(r() * len(scenarios))]
+        case_type = scenario.case_types[floor(r() * len(scenario.case_types))]
+        customer_id, customer_name, first_name, tier = self.customer(lang, out)
 
         # Ids increase with creation time; recent days are denser (the live inbox).
         position = (index + r()) / self.total
-        created = now - int(SPAN * (1.0 - position) ** 1.6) - 60
+        created = now - floor(SPAN * (1.0 - position) ** 1.6) - 60
         age = now - created
-        status_table = self.status_tables[-1][1]
-        for limit, table in self.status_tables:
-            if age < limit:
-                status_table = table
-                break
-        status = status_table[int(r() * 200)]
+        status_table = self.old_status_table
+        if age < self.young_limit:
+            for limit, table in self.young_status_tables:
+                if age < limit:
+                    status_table = table
+                    break
+        status = status_table[floor(r() * 200)]
 
         products = lang.products
-        product = products[int(r() * len(products))]
+        product = products[floor(r() * len(products))]
         defects = lang.defects[product.category]
-        defect = defects[int(r() * len(defects))]
-        carrier = lang.carriers[int(r() * len(lang.carriers))]
-        weekday = lang.weekdays[int(r() * len(lang.weekdays))]
-        days = 5 + int(r() * 8)
+        defect = defects[floor(r() * len(defects))]
+        carrier = lang.carriers[floor(r() * len(lang.carriers))]
+        weekday = lang.weekdays[floor(r() * len(lang.weekdays))]
+        days = 5 + floor(r() * 8)
         order_id, order_number, total, tracking = self.order(
-            lang, scenario, customer, product, carrier, created, days, out
+            lang, scenario, customer_id, product, carrier, created, days, out
         )
-        diff = max(100, product.prices[0] * (8 + int(r() * 12)) // 100 // 100 * 100)
+        diff = product.prices[0] * (8 + floor(r() * 12)) // 100 // 100 * 100
+        diff = diff if diff > 100 else 100
         amounts = lang.amounts
         amount = amounts.get(total) or lang.amount_texts(total)
         diff_text = amounts.get(diff) or lang.amount_texts(diff)
@@ -636,7 +650,7 @@ class _Generator:
             "amount": amount[0],
             "diff": diff_text[0],
             "days": days,
-            "first": customer.first,
+            "first": first_name,
             "agent": "",
         }
         islots = None
@@ -650,40 +664,42 @@ class _Generator:
             islots["amount"] = amount[1]
             islots["diff"] = diff_text[1]
 
-        queue = "vip" if customer.tier == "vip" and r() < 0.6 else scenario.queue
+        queue = "vip" if tier == "vip" and r() < 0.6 else scenario.queue
         if status == "new" and r() < 0.75:
             agent = None  # still in the queue, nobody has picked it up
         else:
             agents = lang.agents_by_queue.get(queue) or lang.agents_by_queue["*"]
-            agent = agents[int(r() * len(agents))]
+            agent = agents[floor(r() * len(agents))]
             slots["agent"] = agent.signature
             if islots is not None:
                 islots["agent"] = agent.signature
-        priority = _RANK[scenario.priorities[int(r() * 40)]]
-        if priority < 3 and customer.tier in ("vip", "gold") and r() < 0.5:
+        priority = scenario.priorities[floor(r() * 40)]
+        if priority < 3 and tier in ("vip", "gold") and r() < 0.5:
             priority += 1
 
         case_state = None
         if case_type is not None:
-            case_state = self.case_state_tables[(status, case_type in _RETURNS_GOODS)][
-                int(r() * 40)
-            ]
+            case_state = self.case_state_tables[status][case_type][floor(r() * 40)]
             if case_state == "resolved":
                 resolutions = _RESOLUTIONS[case_type]
-                case_state = resolutions[int(r() * len(resolutions))]
+                case_state = resolutions[floor(r() * len(resolutions))]
 
         ticket_id = self.next_ticket
         self.next_ticket += 1
-        subject_tpl = scenario.subjects[int(r() * len(scenario.subjects))]
-        subject = subject_tpl[0].format_map(slots)
+        subject_tpl = scenario.subjects[floor(r() * len(scenario.subjects))]
+        subject = subject_tpl[0]
+        if "{" in subject:  # many subjects have no slot, as many message templates
+            subject = subject.format_map(slots)
         if subject_tpl[1] is not None:
-            subject_idx = subject_tpl[1].format_map(islots)  # type: ignore[arg-type]
+            subject_idx = subject_tpl[1]
+            if "{" in subject_idx:
+                subject_idx = subject_idx.format_map(islots)  # type: ignore[arg-type]
         else:
             subject_idx = subject if islots is None else index_text(subject)
         bodies = self.conversation(
-            lang, scenario, status, case_type, case_state, customer, agent, slots, islots
+            lang, scenario, status, case_type, case_state, customer_name, agent, slots, islots
         )
-        channel = lang.channels[int(r() * 200)]  # every message travels on the ticket's channel
+        channel = lang.channels[floor(r() * 200)]  # every message travels on the ticket's channel
         last_id, updated, last_customer = self.write_messages(
             ticket_id, subject_idx, bodies, slots, islots, created, status, channel, out
         )
@@ -694,21 +710,21 @@ class _Generator:
         if status == "new":
             first_due = created + FIRST_REPLY[priority]
             resolution_due = created + RESOLUTION[priority]
-            sla_due = min(first_due, resolution_due)
+            sla_due = first_due if first_due <= resolution_due else resolution_due
         elif status == "open":
             next_due = last_customer + NEXT_REPLY[priority]
             resolution_due = created + RESOLUTION[priority]
-            sla_due = min(next_due, resolution_due)
+            sla_due = next_due if next_due <= resolution_due else resolution_due
         elif status == "pending" or status == "on-hold":
             resolution_due = created + RESOLUTION[priority]  # kept, but the clock is paused
             if status == "pending" and r() < 0.35:
-                snoozed = now + HOUR + int(r() * 3 * DAY)
+                snoozed = now + HOUR + floor(r() * 3 * DAY)
 
         tags = scenario.tags
-        if customer.tier == "vip":
+        if tier == "vip":
             tags += ("vip",)
         if r() < 0.12:
-            extra = lang.extra_tags[int(r() * len(lang.extra_tags))]
+            extra = lang.extra_tags[floor(r() * len(lang.extra_tags))]
             if extra not in tags:
                 tags += (extra,)
         ticket_tags = out.ticket_tags
@@ -724,7 +740,7 @@ class _Generator:
         self.view_counts[view] = self.view_counts.get(view, 0) + 1
         out.tickets.append((
             ticket_id, subject, status, priority, channel, queue,
-            assignee, customer.id, lang.code, tags_json, order_id,
+            assignee, customer_id, lang.code, tags_json, order_id,
             case_type, case_state, created, updated, first_due, next_due, resolution_due,
             sla_due, snoozed, last_id,
         ))  # fmt: skip
@@ -733,17 +749,18 @@ class _Generator:
         self,
         lang: _Lang,
         scenario: _Scenario,
-        customer: _Customer,
+        customer_id: int,
         product: _Product,
-        carrier: tuple[str, str, str, str, int, bool],
+        carrier: Carrier,
         created: int,
         days: int,
         out: Batch,
     ) -> tuple[int | None, str, int, str | None]:
         """Write the order the ticket is about; (order id, number, total, tracking)."""
         r = self.r
-        number = lang.order_prefix + self.digits(lang.order_digits)
-        variant = int(r() * 3)
+        number_format, modulus = lang.order_number
+        number = number_format % (self.bits(64) % modulus)
+        variant = floor(r() * 3)
         price = product.prices[variant]
         quantity = 1 if r() < 0.9 else 2
         if scenario.key == "presale":
@@ -754,27 +771,29 @@ class _Generator:
         items = product.items[variant][quantity - 1]
         if r() < 0.25:  # up to two more items in the basket
             products = lang.products
-            extra = products[int(r() * len(products))]
-            v = int(r() * 3)
+            extra = products[floor(r() * len(products))]
+            v = floor(r() * 3)
             total += extra.prices[v]
             items += "," + extra.items[v][0]
             if r() < 0.25:
-                extra = products[int(r() * len(products))]
-                v = int(r() * 3)
+                extra = products[floor(r() * len(products))]
+                v = floor(r() * 3)
                 total += extra.prices[v]
                 items += "," + extra.items[v][0]
-        placed = created - days * DAY - int(r() * DAY)
+        placed = created - days * DAY - floor(r() * DAY)
         shipped = delivered = tracking = carrier_name = None
         if scenario.key != "cancel":
             carrier_name = carrier[0]
             tracking = self.tracking(carrier)
-            shipped = placed + 4 * HOUR + int(r() * 1.5 * DAY)
+            shipped = placed + 4 * HOUR + floor(r() * 1.5 * DAY)
             if scenario.delivered:
-                delivered = min(shipped + DAY + int(r() * 3 * DAY), created - HOUR)
+                delivered = shipped + DAY + floor(r() * 3 * DAY)
+                if delivered > created - HOUR:
+                    delivered = created - HOUR
         order_id = self.next_order
         self.next_order += 1
         out.orders.append((
-            order_id, number, customer.id, f"[{items}]", _decimal(total), lang.currency, placed,
+            order_id, number, customer_id, f"[{items}]", _decimal(total), lang.currency, placed,
             carrier_name, tracking, shipped, delivered,
         ))  # fmt: skip
         return order_id, number, total, tracking
@@ -786,25 +805,26 @@ class _Generator:
         status: str,
         case_type: str | None,
         case_state: str | None,
-        customer: _Customer,
+        name: str,
         agent: _Agent | None,
         slots: dict[str, Any],
         islots: dict[str, Any] | None,
     ) -> list[tuple[str, str, str, Tpl]]:
-        """The ticket's messages as (kind, author_kind, author, template), in order.
+        """The ticket's messages as (kind, author_kind, author, template), in order; `name`:
+        the customer's.
 
         Templates are filled by write_messages; events are ready text (index form = text).
         """
         r = self.r
         login = agent.login if agent else "system"
-        name = customer.name
         opener = scenario.openers
         msgs: list[tuple[str, str, str, Tpl]] = [
-            ("public", "customer", name, opener[int(r() * len(opener))])
+            ("public", "customer", name, opener[floor(r() * len(opener))])
         ]
         if status == "new":
             if r() < 0.3:
-                msgs.append(("public", "customer", name, lang.nudges[int(r() * len(lang.nudges))]))
+                nudges = lang.nudges
+                msgs.append(("public", "customer", name, nudges[floor(r() * len(nudges))]))
             return msgs
         if agent is not None and r() < 0.1:
             text = f"Assigned to {login} in {scenario.queue}"
@@ -813,30 +833,31 @@ class _Generator:
         quick = closing and r() < 0.5  # one reply settled it
         if not quick:
             first = scenario.agent_first
-            msgs.append(("public", "agent", login, first[int(r() * len(first))]))
+            msgs.append(("public", "agent", login, first[floor(r() * len(first))]))
         followups = scenario.followups
         if status == "open":
             if r() < 0.25:
                 notes = _NOTES_BY_LANG[agent.note_lang if agent else lang.code]
-                msgs.append(("note", "agent", login, notes[int(r() * len(notes))]))
-            msgs.append(("public", "customer", name, followups[int(r() * len(followups))]))
+                msgs.append(("note", "agent", login, notes[floor(r() * len(notes))]))
+            msgs.append(("public", "customer", name, followups[floor(r() * len(followups))]))
         elif status == "pending":
             if r() < 0.4:
-                msgs.append(("public", "customer", name, followups[int(r() * len(followups))]))
+                msgs.append(("public", "customer", name, followups[floor(r() * len(followups))]))
                 waiting = lang.waiting
-                msgs.append(("public", "agent", login, waiting[int(r() * len(waiting))]))
+                msgs.append(("public", "agent", login, waiting[floor(r() * len(waiting))]))
             msgs.append(("event", "system", "system", _PENDING_EVENT))
         elif status == "on-hold":
             notes = _NOTES_BY_LANG[agent.note_lang if agent else lang.code]
-            msgs.append(("note", "agent", login, notes[int(r() * len(notes))]))
+            msgs.append(("note", "agent", login, notes[floor(r() * len(notes))]))
             msgs.append(("event", "system", "system", _ON_HOLD_EVENT))
         else:
             if not quick and r() < 0.5:
-                msgs.append(("public", "customer", name, followups[int(r() * len(followups))]))
-            replies = lang.resolution[_resolution_key(scenario, case_type, case_state)]
-            msgs.append(("public", "agent", login, replies[int(r() * len(replies))]))
+                msgs.append(("public", "customer", name, followups[floor(r() * len(followups))]))
+            replies = lang.resolution[_resolution_key(scenario.key, case_type, case_state)]
+            msgs.append(("public", "agent", login, replies[floor(r() * len(replies))]))
             if r() < 0.25:
-                msgs.append(("public", "customer", name, lang.thanks[int(r() * len(lang.thanks))]))
+                thanks = lang.thanks
+                msgs.append(("public", "customer", name, thanks[floor(r() * len(thanks))]))
             if status == "closed" and r() < 0.25:
                 msgs.append(("event", "system", "system", _AUTO_CLOSED_EVENT))
             elif status == "solved" and r() < 0.5:
@@ -860,20 +881,24 @@ class _Generator:
         last customer time)."""
         r = self.r
         count = len(bodies)
-        span = min(self.now - created - 30, _ACTIVITY_SPAN[status])
+        span = self.now - created - 30
+        if span > _ACTIVITY_SPAN[status]:
+            span = _ACTIVITY_SPAN[status]
         messages, search = out.messages, out.search
         at = created
         last_customer = created
         message_id = self.next_message
         index_slots = slots if islots is None else islots
         for n, (kind, author_kind, author, (raw, idx)) in enumerate(bodies):
-            body = raw.format_map(slots)
+            # Many templates have no slot (no brace at all): nothing to fill.
+            body = raw.format_map(slots) if "{" in raw else raw
             if idx is not None:
-                idx = idx.format_map(index_slots)
+                if "{" in idx:
+                    idx = idx.format_map(index_slots)
             else:  # a template without CJK: only a CJK slot value (a note) needs the regex
                 idx = body if islots is None else index_text(body)
             if n:
-                at = created + int(span * (n + r()) / count)
+                at = created + floor(span * (n + r()) / count)
                 search.append((message_id, idx))
             else:
                 search.append((message_id, subject_idx + "\n" + idx))
@@ -890,19 +915,20 @@ _RESOLUTIONS: dict[str, list[str]] = {
     str(t): sorted(str(s) for s in states) for t, states in RESOLUTION_FOR_TYPE.items()
 }
 _RESOLUTIONS[str(CaseType.COMPLAINT)] = ["refunded", "reshipped", "refunded"]
+_ALNUM = "0123456789ABCDEFGHJKLMNPRSTVWXYZ"  # 32: 5 random bits a character
+# Every two characters, indexed by 10 random bits (the lower 5 pick the first).
+_ALNUM_PAIRS = [first + second for second in _ALNUM for first in _ALNUM]
 # System events as (text, index form): English only, so the same string.
 _PENDING_EVENT = ("Status changed from open to pending",) * 2
 _ON_HOLD_EVENT = ("Status changed from open to on-hold",) * 2
 _AUTO_CLOSED_EVENT = ("Ticket closed automatically 4 days after it was solved",) * 2
-# "%0Nd" and 10**N for random digit strings of length N.
-_DIGITS_FORMAT = [f"%0{n}d" for n in range(19)]
-_POW10 = [10**n for n in range(19)]
 
 
-def _resolution_key(scenario: _Scenario, case_type: str | None, case_state: str | None) -> str:
+@functools.cache  # a few dozen combinations, asked for by most tickets
+def _resolution_key(scenario: str, case_type: str | None, case_state: str | None) -> str:
     """Which closing reply fits: what was done, or 'rejected', or an answer with no case."""
     if case_type is None:
-        return "info" if scenario.key == "presale" else "answered"
+        return "info" if scenario == "presale" else "answered"
     if case_state == "rejected":
         return "rejected" if case_type in _RETURNS_GOODS else "declined"
     if case_state == "refunded" or (case_state == "closed" and case_type != "complaint"):
