@@ -33,7 +33,7 @@ from agentcli.store.db import transaction
 from agentcli.store.outbox import mutation_of, note_attempt, push_batch, queued_count, settle_in
 from agentcli.sync.client import Client, ProtocolError, RateLimited, SyncError
 from agentcli.sync.fetcher import Fetched, Item, PullProcess, PullThread
-from agentcli.sync.status import record_error, record_success
+from agentcli.sync.status import last_synced, record_error, record_success
 
 log = logging.getLogger("agentcli.sync")
 
@@ -110,11 +110,6 @@ def _take(pages: _Pages) -> tuple[list[Fetched], bool, BaseException | None]:
     return batch, True, item
 
 
-def _synced_before(db: sqlite_utils.Database) -> bool:
-    found = db.conn.execute("SELECT 1 FROM sync_state WHERE key = 'last_sync'").fetchone()
-    return found is not None
-
-
 def backoff_delay(attempt: int, config: SyncConfig, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: uniform in [half, full] of min(cap, base * 2^attempt),
     so many clients coming back after an outage do not retry in lockstep."""
@@ -189,7 +184,7 @@ class Engine:
         """
         report = report or SyncReport()
         after = read_cursor(self.db)
-        if head is None and self._may_fork() and not _synced_before(self.db):
+        if head is None and self._may_fork() and last_synced(self.db) is None:
             head = self.client.head()  # a first sync: is it big enough for a child process?
         progress = Progress(start_cursor=after, cursor=after, head=head)
         pages = self._fetcher(after, head)

@@ -43,6 +43,12 @@ def record_error(db: sqlite_utils.Database, message: str, *, online: bool) -> No
     set_state(db, online=int(online), last_attempt=now, last_error=message[:500], last_error_at=now)
 
 
+def last_synced(db: sqlite_utils.Database) -> int | None:
+    """When the last sync cycle succeeded (Unix seconds); None if this store never synced."""
+    row = db.conn.execute("SELECT value FROM sync_state WHERE key = 'last_sync'").fetchone()
+    return int(row[0]) if row else None
+
+
 def _iso(value: str | None) -> str | None:
     if value is None:
         return None

@@ -24,7 +24,7 @@ from agentcli.sync.client import Client, SyncError
 from agentcli.sync.credentials import Credentials
 from agentcli.sync.engine import SyncConfig, SyncReport, backoff_delay
 from agentcli.sync.live import SyncWorker
-from agentcli.sync.status import read_status
+from agentcli.sync.status import last_synced, read_status
 from agentcli.tui.syncstatus import SyncStatus
 
 log = logging.getLogger("agentcli.tui.live")
@@ -212,10 +212,9 @@ class LiveSync:
             state = "syncing"
         else:
             state = "online" if status["online"] and self.worker.running else "offline"
-        last = db.conn.execute("SELECT value FROM sync_state WHERE key = 'last_sync'").fetchone()
         return SyncStatus(
             state,
-            int(last[0]) if last else None,
+            last_synced(db),
             status["conflicts"],
             tuple(f"{p.agent}:{p.activity}" for p in self.others(ticket_id)),
             agent=status["agent"] or self.me,

@@ -36,6 +36,7 @@ from agentcli.store.search import search
 from agentcli.sync.client import AuthError, Client, RateLimited, SyncError
 from agentcli.sync.engine import Engine, Progress, SyncConfig
 from agentcli.sync.live import SyncWorker
+from agentcli.sync.status import last_synced
 from tests.sync.harness import (
     FaultProxy,
     ServerProcess,
@@ -331,9 +332,9 @@ def test_stopping_the_worker_ends_a_first_sync_between_transactions(served: Serv
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert multiprocessing.active_children() == []
-    conn = sqlite3.connect(store)
-    assert conn.execute("SELECT 1 FROM sync_state WHERE key = 'last_sync'").fetchone() is None
-    conn.close()
+    reader = open_store(store)
+    assert last_synced(reader) is None
+    reader.conn.close()
 
     pulled, _ = _pull(store, served.server.url, served.token, PROCESS)
     assert pulled == served.head - stopped_at
