@@ -73,8 +73,10 @@ def _state(db) -> tuple:
         read_cursor(db),
         conn.execute("SELECT * FROM tickets ORDER BY id").fetchall(),
         conn.execute("SELECT * FROM messages ORDER BY id").fetchall(),
-        # The indexed messages (the index is contentless: its vocabulary lists them).
-        conn.execute("SELECT DISTINCT doc FROM temp.search_tokens ORDER BY doc").fetchall(),
+        # Every token of every indexed message with its position (the index is contentless).
+        conn.execute(
+            "SELECT doc, offset, term FROM temp.search_tokens ORDER BY doc, offset, term"
+        ).fetchall(),
     )
 
 
